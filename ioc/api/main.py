@@ -1,0 +1,35 @@
+"""The FastAPI application: `create_app()` is the composition root."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from fastapi import FastAPI, Request
+
+from ioc.api import errors
+from ioc.api.routes import city, system
+from ioc.clock import Clock, WallClock
+from ioc.config import Settings, get_settings
+from ioc.db.session import engine
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(title="IOC API", version="0.1.0",
+                  description="Intelligent Operations Center: the city's live data, KPIs, "
+                              "citizen reports (Open311) and health.")
+    app.state.settings = settings
+    app.state.clock = clock or WallClock()
+    app.state.engine = engine(settings)
+    app.state.request_counts = Counter()
+
+    @app.middleware("http")
+    async def count_responses(request: Request, call_next):
+        response = await call_next(request)
+        app.state.request_counts[f"{response.status_code // 100}xx"] += 1
+        return response
+
+    errors.install(app)
+    app.include_router(system.router)
+    app.include_router(city.router)
+    return app

@@ -1,0 +1,78 @@
+"""The live city: KPIs, sensor readings, reports and cameras."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Response
+
+from ioc import kpis
+from ioc.api.deps import ClockDep, DbDep, SettingsDep
+from ioc.city import load_city
+from ioc.db import queries
+from ioc.policy import load_policy
+
+router = APIRouter(prefix="/api", tags=["city"])
+
+
+@router.get("/kpis", summary="The city's KPIs over a time window")
+def get_kpis(db: DbDep, clock: ClockDep, settings: SettingsDep,
+             window_h: Annotated[float, Query(gt=0, le=24 * 366,
+                                              description="Window in hours, ending now")] = 24):
+    city = load_city()
+    now = clock.now()
+    inputs = queries.kpi_inputs(db, [s.id for s in city.sensors],
+                                [c.id for c in city.cameras[:settings.cameras]],
+                                now - timedelta(hours=window_h))
+    policy = load_policy()
+    interval_s = settings.sensor_interval_s / settings.scenario_speed
+    values = kpis.compute(
+        inputs, now,
+        sensor_stale=timedelta(seconds=max(30.0, policy.sensor_stale_intervals * interval_s)),
+        camera_stale=timedelta(seconds=policy.camera_stale_s),
+        water_warn_m=policy.water_level.warn_m, water_alarm_m=policy.water_level.alarm_m)
+    return {"now": now, "window_h": window_h, "kpis": [k.__dict__ for k in values]}
+
+
+@router.get("/city", summary="The city model: wards, roads, sensors, cameras")
+def get_city():
+    return load_city().model_dump(mode="json")
+
+
+@router.get("/sensors/latest", summary="The newest reading of every sensor")
+def sensors_latest(db: DbDep):
+    return queries.sensors_latest(db)
+
+
+@router.get("/sensors/{sensor_id}/history", summary="Readings of one sensor")
+def sensor_history(sensor_id: str, db: DbDep, clock: ClockDep,
+                   hours: Annotated[float, Query(gt=0, le=24 * 31)] = 6):
+    return queries.sensor_history(db, sensor_id, clock.now() - timedelta(hours=hours))
+
+
+@router.get("/reports/recent", summary="The newest citizen reports")
+def recent_reports(db: DbDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200):
+    return queries.recent_reports(db, limit)
+
+
+@router.get("/cameras", summary="Cameras and their newest frame")
+def cameras(db: DbDep):
+    return queries.cameras(db)
+
+
+@router.get("/cameras/{camera_id}/snapshot.jpg", response_class=Response,
+            responses={404: {"description": "No frame from this camera yet"}})
+def snapshot(camera_id: str, db: DbDep):
+    found = queries.camera_snapshot(db, camera_id)
+    if found is None:
+        raise HTTPException(404, f"no frame from camera {camera_id!r} yet; check that it is "
+                                 "publishing (GET /api/cameras lists those that are)")
+    jpeg, ts = found
+    return Response(jpeg, media_type="image/jpeg",
+                    headers={"Cache-Control": "no-store", "X-Frame-Time": ts.isoformat()})
+
+
+@router.get("/deadletters", summary="The newest dead-lettered messages and why")
+def deadletters(db: DbDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100):
+    return queries.deadletters(db, limit)

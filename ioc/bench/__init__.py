@@ -1,0 +1,1 @@
+"""Benchmarks behind `ioc bench`: each measures against the raw limits in the same run."""

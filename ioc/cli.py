@@ -1,0 +1,180 @@
+"""The `ioc` command. Commands are thin: parse, call one function, print.
+
+Stages are imported lazily inside the commands that run them, so `ioc config` stays fast and the
+core never depends on a stage at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from ioc.config import Settings, describe, get_settings
+from ioc.logging import setup_logging
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="IOC: Intelligent Operations Center for a city control room.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks; the last line is SUMMARY ...")
+app.add_typer(db_app, name="db")
+app.add_typer(bench_app, name="bench")
+
+out = Console()
+err = Console(stderr=True)
+logger = logging.getLogger("ioc.cli")
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        lines = [f"  IOC_{'_'.join(map(str, e['loc'])).upper()}={e.get('input')!r}: {e['msg']}"
+                 for e in exc.errors(include_url=False)]
+        fail("invalid configuration:\n" + "\n".join(lines))
+        raise  # unreachable
+
+
+@app.command()
+def config() -> None:
+    """Print the effective configuration (secrets masked)."""
+    table = Table("variable", "value", "meaning")
+    for name, value, meaning in describe(settings_or_exit()):
+        table.add_row(name, value, meaning)
+    out.print(table)
+
+
+@app.command()
+def up() -> None:
+    """Run the whole city: broker, database, workers, simulators, API, dashboard."""
+    from ioc import up as city_up
+    from ioc.embedded import EmbeddedError
+
+    settings = settings_or_exit()
+    setup_logging(settings.log_level, "up")
+    stop = city_up.install_stop_signals()
+    err.print("[bold]IOC[/] starting the city …")
+    try:
+        city = city_up.start_infrastructure(settings)
+    except (city_up.StartupError, EmbeddedError) as exc:
+        fail(str(exc))
+    try:
+        sup = city_up.start_services(city)
+        health = city_up.wait_healthy(city, stop)
+        if stop.is_set():
+            return
+        table = Table(show_header=False, box=None)
+        for name, value in city_up.describe(city):
+            table.add_row(f"[bold]{name}[/]", value)
+        out.print(table)
+        if health is None:
+            err.print(f"[yellow]not healthy yet[/]: see {city.api_url}/health and the logs")
+        else:
+            out.print("[bold green]The city is running.[/] Press Ctrl-C to stop.")
+        while not stop.is_set():
+            for note in sup.check():
+                err.print(f"[yellow]{note}[/]")
+            stop.wait(1.0)
+    finally:
+        err.print("stopping …")
+        city_up.stop_infrastructure(city)
+        err.print("stopped.")
+
+
+@app.command()
+def worker(name: Annotated[str, typer.Argument(help="persistence")]) -> None:
+    """Run one worker (a consumer-group member) until SIGTERM."""
+    from ioc.worker import stop_on_signals
+
+    settings = settings_or_exit()
+    setup_logging(settings.log_level, name)
+    if name == "persistence":
+        from ioc.persistence import make_worker
+    else:
+        fail(f"unknown worker {name!r}; known: persistence")
+    stop = stop_on_signals()
+    make_worker(settings).run(stop)
+
+
+@app.command()
+def simulate() -> None:
+    """Run the city simulators (sensors, citizen reports, cameras) on the scenario clock."""
+    from ioc.clock import ScenarioClock
+    from ioc.kafka import Publisher
+    from ioc.worker import stop_on_signals
+    from simulators import scenario
+
+    settings = settings_or_exit()
+    setup_logging(settings.log_level, "simulators")
+    stop = stop_on_signals()
+    publisher = Publisher(settings)
+    try:
+        scenario.run(settings, publisher, ScenarioClock(speed=settings.scenario_speed), stop)
+    finally:
+        publisher.close()
+
+
+@app.command()
+def api() -> None:
+    """Serve the HTTP API (FastAPI) on IOC_HOST:IOC_API_PORT."""
+    import uvicorn
+
+    settings = settings_or_exit()
+    setup_logging(settings.log_level, "api")
+    uvicorn.run("ioc.api.main:create_app", factory=True, host=settings.host,
+                port=settings.api_port, log_config=None, access_log=False)
+
+
+@app.command()
+def dashboard() -> None:
+    """Serve the Dash dashboard on IOC_HOST:IOC_DASHBOARD_PORT."""
+    from dashboard.app import serve
+
+    settings = settings_or_exit()
+    setup_logging(settings.log_level, "dashboard")
+    serve(settings)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the Alembic migrations to IOC_DATABASE_URL."""
+    from ioc.db.migrate import upgrade
+
+    settings = settings_or_exit()
+    setup_logging(settings.log_level)
+    upgrade(settings)
+    out.print("schema is up to date")
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    events: Annotated[int, typer.Option(help="Sensor readings to push through")] = 300_000,
+    rate: Annotated[float, typer.Option(help="Events/s for the latency phase")] = 2_000,
+) -> None:
+    """Broker -> persistence worker -> PostgreSQL, against the raw broker and COPY rates."""
+    from ioc.bench.ingest import run
+
+    setup_logging("WARNING")
+    for line in run(events=events, latency_rate=rate, console=err):
+        out.print(line, highlight=False, soft_wrap=True)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""Settings: the one place configuration is read (environment variables `IOC_*`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IOC_", extra="forbid", env_file=None)
+
+    # Infrastructure. Empty means "start an embedded one" under `ioc up`.
+    kafka_bootstrap: str = Field("", description="Kafka bootstrap servers, host:port[,host:port]")
+    database_url: SecretStr = Field(
+        SecretStr(""), description="PostgreSQL URL, postgresql://user:pass@host:port/db"
+    )
+    db_schema: str = Field("ioc", description="PostgreSQL schema that holds the IOC tables")
+    topic_prefix: str = Field("", description="Prefix for every topic name (test isolation)")
+    data_dir: Path = Field(PROJECT_ROOT / ".data", description="Embedded database data, models")
+
+    # Ports of the services `ioc up` starts.
+    host: str = Field("127.0.0.1", description="Address the API and dashboard listen on")
+    api_port: int = Field(8000, ge=1, le=65535)
+    dashboard_port: int = Field(8050, ge=1, le=65535)
+    broker_port: int = Field(9092, ge=1, le=65535, description="Embedded broker port")
+    db_port: int = Field(5433, ge=1, le=65535, description="Embedded PostgreSQL port")
+    api_url: str = Field("", description="API base URL the dashboard calls (default from host/port)")
+
+    # The city and its scenario.
+    seed: int = Field(7, description="Scenario seed: the same seed gives the same city")
+    scenario_speed: float = Field(1.0, gt=0, description="Scenario clock speed (1 = live)")
+    sensor_interval_s: float = Field(10.0, gt=0, description="Scenario seconds between readings")
+    report_rate_per_h: float = Field(30.0, ge=0, description="Citizen reports per scenario hour")
+    camera_fps: float = Field(1.0, ge=0, description="Frames per second per simulated camera")
+    cameras: int = Field(4, ge=0, le=64, description="Simulated cameras")
+    simulate: bool = Field(True, description="Run the simulators under `ioc up`")
+
+    # The consumer loop.
+    batch_max: int = Field(5000, ge=1, description="Most records one poll hands to a sink")
+    poll_timeout_ms: int = Field(200, ge=1)
+    heartbeat_interval_s: float = Field(2.0, gt=0)
+    worker_stale_s: float = Field(15.0, gt=0, description="A worker silent this long is down")
+    worker_lag_warn_s: float = Field(10.0, gt=0, description="A worker this far behind is lagging")
+    expected_workers: str = Field("persistence", description="Workers /health expects, comma-separated")
+
+    display_tz: str = Field("Asia/Ho_Chi_Minh")
+    log_level: str = Field("INFO")
+    secret_key: SecretStr = Field(SecretStr("dev-only-change-me"), description="Session signing")
+
+    @field_validator("db_schema")
+    @classmethod
+    def _plain_identifier(cls, v: str) -> str:
+        if not v.replace("_", "").isalnum() or not v[0].isalpha():
+            raise ValueError("must be letters, digits and _ starting with a letter, e.g. 'ioc'")
+        return v.lower()
+
+    @property
+    def embedded_kafka(self) -> bool:
+        return not self.kafka_bootstrap
+
+    @property
+    def embedded_db(self) -> bool:
+        return not self.database_url.get_secret_value()
+
+    @property
+    def api_base_url(self) -> str:
+        return self.api_url or f"http://{self.host}:{self.api_port}"
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def describe(settings: Settings) -> list[tuple[str, str, str]]:
+    """(variable, effective value with secrets masked, description) for `ioc config`."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            shown = _mask(value.get_secret_value())
+        else:
+            shown = str(value)
+        rows.append((f"IOC_{name.upper()}", shown, field.description or ""))
+    return rows
+
+
+def _mask(secret: str) -> str:
+    if not secret:
+        return ""
+    if "://" in secret and "@" in secret:  # keep the URL readable, hide the password
+        scheme, rest = secret.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:****@{host}"
+    return "****"

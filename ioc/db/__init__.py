@@ -1,0 +1,1 @@
+"""Database plumbing: connections, migrations, the storage layout and idempotent writes."""

@@ -1,0 +1,80 @@
+"""Read queries behind the API. Writes happen only in ioc.persistence."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from ioc.kpis import KpiInputs, Reading
+
+
+def kpi_inputs(conn: sa.Connection, sensor_ids: list[str], camera_ids: list[str],
+               since: datetime) -> KpiInputs:
+    latest = [Reading(r.sensor_id, r.kind, r.value, r.ts) for r in conn.execute(sa.text(
+        "SELECT sensor_id, kind, value, ts FROM sensor_latest"))]
+    cameras = {r.camera_id: r.ts for r in conn.execute(sa.text(
+        "SELECT camera_id, ts FROM camera_snapshots"))}
+    reports = conn.execute(sa.text(
+        "SELECT r.ts, r.ward, coalesce(t.category, r.category_hint) AS category "
+        "FROM citizen_reports r LEFT JOIN LATERAL (SELECT category FROM report_triage t "
+        "  WHERE t.report_id = r.report_id ORDER BY t.ts DESC LIMIT 1) t ON true "
+        "WHERE r.ts >= :since"), {"since": since}).all()
+    return KpiInputs(
+        sensor_ids=sensor_ids, latest=latest, camera_ids=camera_ids, camera_last_seen=cameras,
+        report_times=[r.ts for r in reports], report_wards=[r.ward for r in reports],
+        report_categories=[r.category for r in reports])
+
+
+def sensors_latest(conn: sa.Connection) -> list[dict]:
+    return [dict(r._mapping) for r in conn.execute(sa.text(
+        "SELECT sensor_id, kind, value, unit, ts FROM sensor_latest ORDER BY sensor_id"))]
+
+
+def sensor_history(conn: sa.Connection, sensor_id: str, since: datetime) -> list[dict]:
+    return [dict(r._mapping) for r in conn.execute(sa.text(
+        "SELECT ts, value FROM sensor_readings WHERE sensor_id = :sid AND ts >= :since "
+        "ORDER BY ts"), {"sid": sensor_id, "since": since})]
+
+
+def recent_reports(conn: sa.Connection, limit: int) -> list[dict]:
+    return [dict(r._mapping) for r in conn.execute(sa.text(
+        "SELECT r.report_id, r.ts, r.text, r.lang, r.lat, r.lon, r.ward, r.category_hint, "
+        "r.source, t.urgency, t.category, t.department, t.confidence "
+        "FROM citizen_reports r LEFT JOIN LATERAL (SELECT urgency, category, department, "
+        "  confidence FROM report_triage t WHERE t.report_id = r.report_id "
+        "  ORDER BY t.ts DESC LIMIT 1) t ON true "
+        "ORDER BY r.ts DESC LIMIT :limit"), {"limit": limit})]
+
+
+def cameras(conn: sa.Connection) -> list[dict]:
+    return [dict(r._mapping) for r in conn.execute(sa.text(
+        "SELECT camera_id, ts, seq, width, height FROM camera_snapshots ORDER BY camera_id"))]
+
+
+def camera_snapshot(conn: sa.Connection, camera_id: str) -> tuple[bytes, datetime] | None:
+    row = conn.execute(sa.text("SELECT jpeg, ts FROM camera_snapshots WHERE camera_id = :c"),
+                       {"c": camera_id}).first()
+    return (bytes(row.jpeg), row.ts) if row else None
+
+
+def worker_status(conn: sa.Connection) -> list[dict]:
+    return [dict(r._mapping) for r in conn.execute(sa.text(
+        "SELECT worker, instance, ts, started_at, processed, dead_lettered, lag_s, caught_up "
+        "FROM worker_status ORDER BY worker, instance"))]
+
+
+def deadletters(conn: sa.Connection, limit: int) -> list[dict]:
+    return [dict(r._mapping) for r in conn.execute(sa.text(
+        "SELECT event_id, ts, reason, source_topic, source_partition, source_offset, key, "
+        "raw_bytes, worker FROM deadletters ORDER BY ts DESC LIMIT :limit"), {"limit": limit})]
+
+
+def count_since(conn: sa.Connection, table: str, since: datetime) -> int:
+    assert table in {"deadletters", "citizen_reports", "sensor_readings"}
+    return conn.execute(sa.text(f"SELECT count(*) FROM {table} WHERE ts >= :s"),
+                        {"s": since}).scalar_one()
+
+
+def window_start(now: datetime, hours: float) -> datetime:
+    return now - timedelta(hours=hours)

@@ -1,0 +1,59 @@
+"""Connections to PostgreSQL, always with the IOC schema first on the search path."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import psycopg
+import sqlalchemy as sa
+
+from ioc.config import Settings
+
+
+class DatabaseUnavailable(RuntimeError):
+    """PostgreSQL cannot be reached; the message says where we looked and what to do."""
+
+
+def _url(settings: Settings) -> str:
+    url = settings.database_url.get_secret_value()
+    if not url:
+        raise DatabaseUnavailable("IOC_DATABASE_URL is empty; run `ioc up` or set it")
+    return url
+
+
+def _options(settings: Settings) -> str:
+    return f"-csearch_path={settings.db_schema},public"
+
+
+def connect(settings: Settings, autocommit: bool = False) -> psycopg.Connection:
+    try:
+        return psycopg.connect(_url(settings), options=_options(settings), autocommit=autocommit,
+                               connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailable(unreachable(settings, exc)) from None
+
+
+def unreachable(settings: Settings, exc: Exception) -> str:
+    from ioc.config import _mask
+
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return (f"PostgreSQL does not answer at {_mask(_url(settings))} ({first}). Start it, or "
+            "unset IOC_DATABASE_URL so `ioc up` starts the embedded PostgreSQL.")
+
+
+def sqlalchemy_url(settings: Settings) -> str:
+    url = _url(settings)
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+@lru_cache(maxsize=8)
+def _engine(url: str, options: str) -> sa.Engine:
+    return sa.create_engine(url, connect_args={"options": options, "connect_timeout": 5},
+                            pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def engine(settings: Settings) -> sa.Engine:
+    return _engine(sqlalchemy_url(settings), _options(settings))

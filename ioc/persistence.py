@@ -1,0 +1,192 @@
+"""Topics -> PostgreSQL: the only writer of stream data.
+
+Each topic maps to a table (and some to a latest-value table). A polled batch is written in one
+transaction; the consumer loop commits offsets only after that transaction commits.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ioc import events as ev
+from ioc import topics as tp
+from ioc.config import Settings
+from ioc.db import writes
+from ioc.db.session import connect
+from ioc.db.storage import Partitions, day_of
+from ioc.worker import Message, Worker
+
+logger = logging.getLogger(__name__)
+
+Row = Callable[[Message], tuple]
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[str, ...]
+    row: Row
+    partitioned: bool = False
+    latest_key: tuple[str, ...] = ()  # set: keep only the newest row per key (upsert)
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _sensor(m: Message) -> tuple:
+    e: ev.SensorReading = m.event
+    return (e.event_id, e.ts, e.sensor_id, e.kind.value, e.value, e.unit)
+
+
+def _sensor_latest(m: Message) -> tuple:
+    e: ev.SensorReading = m.event
+    return (e.sensor_id, e.event_id, e.ts, e.kind.value, e.value, e.unit)
+
+
+def _frame(m: Message) -> tuple:
+    e: ev.CameraFrame = m.event
+    return (e.camera_id, e.event_id, e.ts, e.seq, e.width, e.height, m.value)
+
+
+def _report(m: Message) -> tuple:
+    e: ev.CitizenReport = m.event
+    return (e.report_id, e.event_id, e.ts, e.text, e.lang, e.lat, e.lon, e.ward, e.address,
+            e.category_hint, e.source.value, e.contact, e.photo_url, e.client_key)
+
+
+def _triage(m: Message) -> tuple:
+    e: ev.ReportTriaged = m.event
+    return (e.event_id, e.ts, e.report_id, e.urgency.value, e.category, e.department,
+            e.confidence, _json(e.cues), e.needs_review, e.model_version)
+
+
+def _report_event(m: Message) -> tuple:
+    e: ev.ReportEvent = m.event
+    details = e.model_dump(mode="json", exclude_none=True, exclude={
+        "event_id", "ts", "schema_version", "report_id", "action", "actor", "note"})
+    return (e.event_id, e.ts, e.report_id, e.action.value, e.actor, e.note, _json(details))
+
+
+def _detections(m: Message) -> tuple:
+    e: ev.Detections = m.event
+    boxes = [b.model_dump(mode="json") for b in e.boxes]
+    return (e.event_id, e.ts, e.camera_id, e.frame_seq, e.model, _json(boxes), len(boxes))
+
+
+def _traffic(m: Message) -> tuple:
+    e: ev.TrafficMetric = m.event
+    return (e.event_id, e.ts, e.camera_id, e.window_start, _json(e.counts), _json(e.crossings),
+            e.occupancy, e.congestion_index, e.average_speed_kmh)
+
+
+def _alarm(m: Message) -> tuple:
+    e: ev.Alarm = m.event
+    return (e.event_id, e.ts, e.source_id, e.source_kind, e.alarm_type, e.state.value,
+            e.severity.value, e.value, e.threshold, e.message, e.evidence_ref)
+
+
+def _deadletter(m: Message) -> tuple:
+    e: ev.DeadLetter = m.event
+    return (e.event_id, e.ts, e.reason, e.source_topic, e.source_partition, e.source_offset,
+            e.key, e.raw_b64, e.raw_bytes, e.worker)
+
+
+def _heartbeat(m: Message) -> tuple:
+    e: ev.Heartbeat = m.event
+    return (e.worker, e.instance, e.event_id, e.ts, e.started_at, e.processed, e.dead_lettered,
+            e.lag_s, e.caught_up)
+
+
+TABLES: dict[str, list[Table]] = {
+    tp.SENSOR_READINGS.name: [
+        Table("sensor_readings", ("event_id", "ts", "sensor_id", "kind", "value", "unit"),
+              _sensor, partitioned=True),
+        Table("sensor_latest", ("sensor_id", "event_id", "ts", "kind", "value", "unit"),
+              _sensor_latest, latest_key=("sensor_id",)),
+    ],
+    tp.CAMERA_FRAMES.name: [
+        Table("camera_snapshots", ("camera_id", "event_id", "ts", "seq", "width", "height",
+                                   "jpeg"), _frame, latest_key=("camera_id",)),
+    ],
+    tp.CITIZEN_REPORTS.name: [
+        Table("citizen_reports", ("report_id", "event_id", "ts", "text", "lang", "lat", "lon",
+                                  "ward", "address", "category_hint", "source", "contact",
+                                  "photo_url", "client_key"), _report),
+    ],
+    tp.REPORTS_TRIAGED.name: [
+        Table("report_triage", ("event_id", "ts", "report_id", "urgency", "category",
+                                "department", "confidence", "cues", "needs_review",
+                                "model_version"), _triage),
+    ],
+    tp.REPORT_EVENTS.name: [
+        Table("report_events", ("event_id", "ts", "report_id", "action", "actor", "note",
+                                "details"), _report_event),
+    ],
+    tp.VISION_DETECTIONS.name: [
+        Table("detections", ("event_id", "ts", "camera_id", "frame_seq", "model", "boxes",
+                             "n_boxes"), _detections, partitioned=True),
+    ],
+    tp.TRAFFIC_METRICS.name: [
+        Table("traffic_metrics", ("event_id", "ts", "camera_id", "window_start", "counts",
+                                  "crossings", "occupancy", "congestion_index",
+                                  "average_speed_kmh"), _traffic, partitioned=True),
+    ],
+    tp.ALERTS.name: [
+        Table("alarm_events", ("event_id", "ts", "source_id", "source_kind", "alarm_type",
+                               "state", "severity", "value", "threshold", "message",
+                               "evidence_ref"), _alarm, partitioned=True),
+    ],
+    tp.DEADLETTER.name: [
+        Table("deadletters", ("event_id", "ts", "reason", "source_topic", "source_partition",
+                              "source_offset", "key", "raw_b64", "raw_bytes", "worker"),
+              _deadletter),
+    ],
+    tp.HEARTBEATS.name: [
+        Table("worker_status", ("worker", "instance", "event_id", "ts", "started_at",
+                                "processed", "dead_lettered", "lag_s", "caught_up"),
+              _heartbeat, latest_key=("worker", "instance")),
+    ],
+}
+
+PERSISTED_TOPICS = tuple(tp.BY_NAME[name] for name in TABLES)
+
+
+class PersistenceSink:
+    """Writes a batch of messages to their tables in one transaction."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.conn = connect(settings, autocommit=True)
+        self.partitions = Partitions()
+
+    def __call__(self, batch: list[Message]) -> None:
+        by_topic: dict[str, list[Message]] = defaultdict(list)
+        for m in batch:
+            by_topic[m.topic.name].append(m)
+        conn = self.conn
+        for name, messages in by_topic.items():
+            for table in TABLES[name]:
+                if table.partitioned:
+                    self.partitions.ensure(conn, table.name, {day_of(m.event.ts)
+                                                              for m in messages})
+        with conn.transaction():
+            for name, messages in by_topic.items():
+                for table in TABLES[name]:
+                    rows = [table.row(m) for m in messages]
+                    if table.latest_key:
+                        writes.upsert_latest(conn, table.name, table.latest_key, table.columns,
+                                             rows)
+                    else:
+                        writes.insert_new(conn, table.name, table.columns, rows)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def make_worker(settings: Settings, sink: PersistenceSink | None = None) -> Worker:
+    return Worker(settings, "persistence", PERSISTED_TOPICS, sink or PersistenceSink(settings))

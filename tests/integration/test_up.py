@@ -1,0 +1,49 @@
+"""`ioc up` brings the city to a green /health; Ctrl-C stops everything it started; a second
+`ioc up` finds the data of the first."""
+
+from __future__ import annotations
+
+import httpx
+import psutil
+import pytest
+
+from conftest import healthy, start_city, stop_city
+from waiting import wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def _descendants(pid: int) -> list[psutil.Process]:
+    return psutil.Process(pid).children(recursive=True)
+
+
+def _reports(api_url: str) -> set[str]:
+    return {r["report_id"] for r in httpx.get(f"{api_url}/api/reports/recent?limit=1000",
+                                              timeout=5).json()}
+
+
+def test_up_runs_the_city_and_ctrl_c_leaves_nothing_behind(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("up") / "data"
+    data_dir.parent.chmod(0o755)
+    first = start_city(data_dir)
+    try:
+        wait_until(lambda: healthy(first), 120, "ioc up reports a green /health")
+        health = httpx.get(f"{first.api_url}/health", timeout=5).json()
+        assert health["workers"]["persistence"]["status"] in ("ok", "lagging")
+        reports = wait_until(lambda: _reports(first.api_url), 60, "simulated reports are stored")
+        children = _descendants(first.proc.pid)
+        names = " ".join(" ".join(p.cmdline()) for p in children)
+        for part in ("tansu", "postgres", "worker persistence", " api", "dashboard", "simulate"):
+            assert part in names, f"{part!r} not among the processes ioc up started: {names}"
+    finally:
+        code = stop_city(first, timeout_s=15)
+    assert code == 0, first.output()[-3000:]
+    alive = [p for p in children if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert not alive, f"left behind: {[p.cmdline() for p in alive]}"
+
+    second = start_city(data_dir)
+    try:
+        wait_until(lambda: healthy(second), 120, "the second ioc up reports a green /health")
+        assert reports & _reports(second.api_url), "the second run sees the first run's reports"
+    finally:
+        stop_city(second, timeout_s=15)
