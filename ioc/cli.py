@@ -84,6 +84,9 @@ def up() -> None:
         while not stop.is_set():
             for note in sup.check():
                 err.print(f"[yellow]{note}[/]")
+            if city_up.broker_memory_mb(city) > settings.broker_memory_mb:
+                err.print("[yellow]recycling the embedded broker (memory budget reached) …[/]")
+                city_up.recycle_broker(city, stop)
             stop.wait(1.0)
     finally:
         err.print("stopping …")
@@ -119,7 +122,10 @@ def simulate() -> None:
     stop = stop_on_signals()
     publisher = Publisher(settings)
     try:
-        scenario.run(settings, publisher, ScenarioClock(speed=settings.scenario_speed), stop)
+        clock = settings.clock()
+        if not isinstance(clock, ScenarioClock):  # run on its own: the scenario starts now
+            clock = ScenarioClock(speed=settings.scenario_speed)
+        scenario.run(settings, publisher, clock, stop)
     finally:
         publisher.close()
 
@@ -133,6 +139,20 @@ def api() -> None:
     setup_logging(settings.log_level, "api")
     uvicorn.run("ioc.api.main:create_app", factory=True, host=settings.host,
                 port=settings.api_port, log_config=None, access_log=False)
+
+
+@app.command()
+def ingest() -> None:
+    """Serve the HTTP ingest door for sensor gateways on IOC_HOST:IOC_INGEST_PORT."""
+    import uvicorn
+
+    from ingest.http import create_app
+    from ioc.kafka import Publisher
+
+    settings = settings_or_exit()
+    setup_logging(settings.log_level, "ingest")
+    uvicorn.run(create_app(Publisher(settings)), host=settings.host, port=settings.ingest_port,
+                log_config=None, access_log=False)
 
 
 @app.command()

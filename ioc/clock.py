@@ -17,22 +17,39 @@ class WallClock:
 
 
 class ScenarioClock:
-    """start + elapsed wall time x speed. Live is speed 1 starting now."""
+    """start + elapsed wall time x speed. Live is speed 1 starting now.
 
-    def __init__(self, start: datetime | None = None, speed: float = 1.0) -> None:
+    With an `epoch` (the wall time at which the scenario stood at `start`), every process that
+    builds a clock from the same start, epoch and speed reads the same scenario time.
+    """
+
+    def __init__(self, start: datetime | None = None, speed: float = 1.0,
+                 epoch: datetime | None = None) -> None:
         if speed <= 0:
             raise ValueError(f"speed must be > 0, got {speed}")
         self.start = (start or datetime.now(UTC)).astimezone(UTC)
         self.speed = speed
+        self.epoch = epoch
         self._wall_start = time.monotonic()
 
     def now(self) -> datetime:
-        elapsed = time.monotonic() - self._wall_start
+        if self.epoch is not None:
+            elapsed = (datetime.now(UTC) - self.epoch).total_seconds()
+        else:
+            elapsed = time.monotonic() - self._wall_start
         return self.start + timedelta(seconds=elapsed * self.speed)
 
     def wall_seconds_until(self, at: datetime) -> float:
         """How long to sleep in wall time until the scenario reaches `at`."""
         return max(0.0, (at - self.now()).total_seconds() / self.speed)
+
+
+def scenario_clock(start: datetime | None, epoch: datetime | None, speed: float) -> Clock:
+    """The clock a process of a running scenario uses (`ioc up` hands every child the same
+    start and epoch). Without a start, the wall clock (live, nothing simulated)."""
+    if start is None:
+        return WallClock()
+    return ScenarioClock(start, speed, epoch or start)
 
 
 class FakeClock:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AwareDatetime, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -25,32 +25,40 @@ class Settings(BaseSettings):
 
     # Ports of the services `ioc up` starts.
     host: str = Field("127.0.0.1", description="Address the API and dashboard listen on")
-    api_port: int = Field(8000, ge=1, le=65535)
-    dashboard_port: int = Field(8050, ge=1, le=65535)
+    api_port: int = Field(8000, ge=1, le=65535, description="HTTP API (FastAPI, Open311)")
+    dashboard_port: int = Field(8050, ge=1, le=65535, description="Dashboard (Dash)")
+    ingest_port: int = Field(8001, ge=1, le=65535, description="HTTP ingest for sensor gateways")
     broker_port: int = Field(9092, ge=1, le=65535, description="Embedded broker port")
+    broker_memory_mb: int = Field(
+        1024, ge=64, description="Embedded broker memory budget; above it the broker is drained "
+                                 "and restarted (it keeps everything in memory)")
     db_port: int = Field(5433, ge=1, le=65535, description="Embedded PostgreSQL port")
     api_url: str = Field("", description="API base URL the dashboard calls (default from host/port)")
 
     # The city and its scenario.
     seed: int = Field(7, description="Scenario seed: the same seed gives the same city")
     scenario_speed: float = Field(1.0, gt=0, description="Scenario clock speed (1 = live)")
+    scenario_start: AwareDatetime | None = Field(
+        None, description="Scenario time at IOC_SCENARIO_EPOCH (default: when `ioc up` starts)")
+    scenario_epoch: AwareDatetime | None = Field(
+        None, description="Wall time at which the scenario stood at IOC_SCENARIO_START")
     sensor_interval_s: float = Field(10.0, gt=0, description="Scenario seconds between readings")
     report_rate_per_h: float = Field(30.0, ge=0, description="Citizen reports per scenario hour")
     camera_fps: float = Field(1.0, ge=0, description="Frames per second per simulated camera")
-    cameras: int = Field(4, ge=0, le=64, description="Simulated cameras")
+    cameras: int = Field(4, ge=0, le=16, description="Simulated cameras (the city model has 16)")
     simulate: bool = Field(True, description="Run the simulators under `ioc up`")
 
     # The consumer loop.
     batch_max: int = Field(5000, ge=1, description="Most records one poll hands to a sink")
-    poll_timeout_ms: int = Field(200, ge=1)
-    heartbeat_interval_s: float = Field(2.0, gt=0)
+    poll_timeout_ms: int = Field(200, ge=1, description="How long one poll waits for records")
+    heartbeat_interval_s: float = Field(2.0, gt=0, description="Worker heartbeat period")
     worker_stale_s: float = Field(15.0, gt=0, description="A worker silent this long is down")
     worker_lag_warn_s: float = Field(10.0, gt=0, description="A worker this far behind is lagging")
     expected_workers: str = Field("persistence", description="Workers /health expects, comma-separated")
 
-    display_tz: str = Field("Asia/Ho_Chi_Minh")
-    log_level: str = Field("INFO")
-    secret_key: SecretStr = Field(SecretStr("dev-only-change-me"), description="Session signing")
+    display_tz: str = Field("Asia/Ho_Chi_Minh", description="Time zone times are shown in")
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+    secret_key: SecretStr = Field(SecretStr("dev-only-change-me"), description="Signs sessions; set a long random value outside development")
 
     @field_validator("db_schema")
     @classmethod
@@ -70,6 +78,12 @@ class Settings(BaseSettings):
     @property
     def api_base_url(self) -> str:
         return self.api_url or f"http://{self.host}:{self.api_port}"
+
+    def clock(self):
+        """The scenario clock every process of this city shares (see ioc.clock)."""
+        from ioc.clock import scenario_clock
+
+        return scenario_clock(self.scenario_start, self.scenario_epoch, self.scenario_speed)
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
@@ -99,6 +113,8 @@ def _mask(secret: str) -> str:
     if "://" in secret and "@" in secret:  # keep the URL readable, hide the password
         scheme, rest = secret.split("://", 1)
         creds, host = rest.rsplit("@", 1)
+        if ":" not in creds:  # no password to hide
+            return secret
         user = creds.split(":", 1)[0]
         return f"{scheme}://{user}:****@{host}"
     return "****"

@@ -39,7 +39,7 @@ def setup_logging(level: str = "INFO", process_name: str = "") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # Client libraries are chatty at INFO; their warnings still come through.
-    for noisy in ("uvicorn.access", "alembic.runtime.migration", "werkzeug"):
+    for noisy in ("uvicorn.access", "alembic.runtime.migration", "werkzeug", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # kafka-python warns about every slow event-loop turn; its errors still come through.
     logging.getLogger("kafka").setLevel(logging.ERROR)

@@ -42,6 +42,7 @@ class Service:
     restarts: int = 0
     crashes: deque = field(default_factory=lambda: deque(maxlen=20))
     next_start_at: float = 0.0
+    held: bool = False  # stopped on purpose: not restarted until start_all()
 
 
 def ioc_command(*args: str) -> list[str]:
@@ -54,7 +55,6 @@ class Supervisor:
         self.log_dir = log_dir
         self.env = env
         self.services: list[Service] = []
-        self.stopping = False
         log_dir.mkdir(parents=True, exist_ok=True)
 
     def add(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Service:
@@ -78,7 +78,9 @@ class Supervisor:
 
     def start_all(self) -> None:
         for service in self.services:
-            self._start(service)
+            service.held = False
+            if service.proc is None or service.proc.poll() is not None:
+                self._start(service)
 
     def check(self) -> list[str]:
         """Restart crashed children (with backoff); returns lines describing what happened."""
@@ -86,7 +88,7 @@ class Supervisor:
         now = time.monotonic()
         for service in self.services:
             proc = service.proc
-            if proc is not None and proc.poll() is None:
+            if service.held or (proc is not None and proc.poll() is None):
                 continue
             if proc is not None:  # it exited: a crash, since we did not ask it to
                 ran_s = now - service.started_at
@@ -103,14 +105,18 @@ class Supervisor:
                 service.proc = None
                 service.restarts += 1
                 service.next_start_at = now + delay
-            if service.proc is None and now >= service.next_start_at and not self.stopping:
+            if service.proc is None and now >= service.next_start_at:
                 self._start(service)
         return notes
 
-    def stop_all(self, timeout_s: float = 8.0) -> None:
-        """SIGTERM every child, wait, then SIGKILL what is left (whole process groups)."""
-        self.stopping = True
-        running = [s for s in self.services if s.proc is not None and s.proc.poll() is None]
+    def stop(self, names: set[str] | None = None, timeout_s: float = 8.0) -> None:
+        """SIGTERM the named children (all if None), wait, then SIGKILL what is left.
+
+        Stopped children stay stopped until start_all()."""
+        chosen = [s for s in self.services if names is None or s.name in names]
+        for service in chosen:
+            service.held = True
+        running = [s for s in chosen if s.proc is not None and s.proc.poll() is None]
         for service in running:
             _signal_group(service.proc, signal.SIGTERM)
         deadline = time.monotonic() + timeout_s
@@ -121,9 +127,13 @@ class Supervisor:
                 logger.warning("did not stop in time; killing", extra={"service": service.name})
                 _signal_group(service.proc, signal.SIGKILL)
                 service.proc.wait(5)
-        for service in self.services:
+        for service in chosen:
             if service.proc is not None:
                 _signal_group(service.proc, signal.SIGKILL)  # stray grandchildren
+            service.proc = None
+
+    def stop_all(self, timeout_s: float = 8.0) -> None:
+        self.stop(None, timeout_s)
 
 
 def _signal_group(proc: subprocess.Popen, sig: signal.Signals) -> None:

@@ -13,6 +13,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import httpx
 from pydantic import SecretStr
@@ -24,6 +25,7 @@ from ioc.supervisor import Supervisor, ioc_command
 logger = logging.getLogger(__name__)
 
 WORKERS = ("persistence",)
+PRODUCERS = ("simulators", "api", "ingest")  # services that publish: paused while the broker recycles
 
 
 class StartupError(RuntimeError):
@@ -60,7 +62,8 @@ def _check_kafka(bootstrap: str) -> None:
 
 def _check_ports(settings: Settings) -> None:
     for name, port in (("IOC_API_PORT", settings.api_port),
-                       ("IOC_DASHBOARD_PORT", settings.dashboard_port)):
+                       ("IOC_DASHBOARD_PORT", settings.dashboard_port),
+                       ("IOC_INGEST_PORT", settings.ingest_port)):
         if port_open(settings.host, port):
             raise StartupError(f"port {port} ({name}) is already in use: is another `ioc up` "
                                f"running? Stop it or set {name} to a free port.")
@@ -87,6 +90,9 @@ def start_infrastructure(settings: Settings) -> City:
         if settings.embedded_db:
             city.postgres = EmbeddedPostgres(settings.data_dir, settings.db_port).start()
             updates["database_url"] = SecretStr(city.postgres.url)
+        now = datetime.now(UTC)
+        updates["scenario_start"] = settings.scenario_start or now
+        updates["scenario_epoch"] = settings.scenario_epoch or now
         effective = settings.model_copy(update=updates)
         try:
             connect(effective).close()
@@ -113,8 +119,11 @@ def child_env(settings: Settings) -> dict[str, str]:
         "IOC_HOST": settings.host,
         "IOC_API_PORT": str(settings.api_port),
         "IOC_DASHBOARD_PORT": str(settings.dashboard_port),
+        "IOC_INGEST_PORT": str(settings.ingest_port),
         "IOC_SEED": str(settings.seed),
         "IOC_SCENARIO_SPEED": str(settings.scenario_speed),
+        "IOC_SCENARIO_START": settings.scenario_start.isoformat(),
+        "IOC_SCENARIO_EPOCH": settings.scenario_epoch.isoformat(),
         "IOC_SENSOR_INTERVAL_S": str(settings.sensor_interval_s),
         "IOC_REPORT_RATE_PER_H": str(settings.report_rate_per_h),
         "IOC_CAMERA_FPS": str(settings.camera_fps),
@@ -134,6 +143,7 @@ def start_services(city: City) -> Supervisor:
     for worker in WORKERS:
         sup.add(worker, ioc_command("worker", worker))
     sup.add("api", ioc_command("api"))
+    sup.add("ingest", ioc_command("ingest"))
     sup.add("dashboard", ioc_command("dashboard"))
     if s.simulate:
         sup.add("simulators", ioc_command("simulate"))
@@ -175,12 +185,63 @@ def describe(city: City) -> list[tuple[str, str]]:
         ("Dashboard", city.dashboard_url + "/control"),
         ("KPI wall", city.dashboard_url + "/wall"),
         ("API", city.api_url + "/docs"),
+        ("Sensor ingest", f"http://{s.host}:{s.ingest_port}/ingest/v1/readings"),
         ("Health", city.api_url + "/health"),
         ("Kafka", f"{s.kafka_bootstrap} ({'embedded, memory-only' if city.broker else 'external'})"),
         ("PostgreSQL", f"{_mask(s.database_url.get_secret_value())} "
                        f"({'embedded, data in ' + str(s.data_dir / 'postgres') if city.postgres else 'external'})"),
         ("Logs", str(s.data_dir / "logs")),
     ]
+
+
+def broker_memory_mb(city: City) -> float:
+    import psutil
+
+    if city.broker is None or city.broker.proc is None:
+        return 0.0
+    try:
+        return psutil.Process(city.broker.proc.pid).memory_info().rss / 2**20
+    except psutil.NoSuchProcess:
+        return 0.0
+
+
+def _drained(city: City, since) -> bool:
+    """Every worker has polled empty after `since`: all it was given is stored and committed."""
+    from ioc.db import queries
+    from ioc.db.session import engine
+
+    with engine(city.settings).connect() as conn:
+        rows = queries.worker_status(conn)
+    fresh = {r["worker"] for r in rows if r["ts"] > since and r["caught_up"] and r["lag_s"] == 0}
+    return set(WORKERS) <= fresh
+
+
+def recycle_broker(city: City, stop: threading.Event, drain_timeout_s: float = 60) -> bool:
+    """Bound the memory-only embedded broker: pause producers, let every worker drain, then
+    restart the broker empty. Nothing unconsumed is lost; camera frames in flight are (they are
+    only worth anything live). Returns False if the workers did not drain (retry later)."""
+    from ioc.kafka import ensure_topics
+
+    sup = city.supervisor
+    logger.warning("embedded broker over its memory budget; recycling it",
+                   extra={"rss_mb": round(broker_memory_mb(city)),
+                          "budget_mb": city.settings.broker_memory_mb})
+    sup.stop(set(PRODUCERS))
+    paused_at = datetime.now(UTC)
+    deadline = time.monotonic() + drain_timeout_s
+    while not _drained(city, paused_at):
+        if time.monotonic() > deadline or stop.is_set():
+            logger.error("workers did not drain; broker not recycled, will retry")
+            sup.start_all()
+            return False
+        stop.wait(0.5)
+    sup.stop(set(WORKERS))
+    city.broker.stop(timeout_s=2)
+    city.broker.start()
+    ensure_topics(city.settings)
+    sup.start_all()
+    logger.warning("embedded broker recycled", extra={"rss_mb": round(broker_memory_mb(city))})
+    return True
 
 
 def install_stop_signals() -> threading.Event:

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 
 from ioc.api import errors
 from ioc.api.routes import city, system
-from ioc.clock import Clock, WallClock
+from ioc.clock import Clock
 from ioc.config import Settings, get_settings
 from ioc.db.session import engine
 
@@ -19,7 +19,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                   description="Intelligent Operations Center: the city's live data, KPIs, "
                               "citizen reports (Open311) and health.")
     app.state.settings = settings
-    app.state.clock = clock or WallClock()
+    app.state.clock = clock or settings.clock()
     app.state.engine = engine(settings)
     app.state.request_counts = Counter()
 

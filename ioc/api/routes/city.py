@@ -26,11 +26,12 @@ def get_kpis(db: DbDep, clock: ClockDep, settings: SettingsDep,
                                 [c.id for c in city.cameras[:settings.cameras]],
                                 now - timedelta(hours=window_h))
     policy = load_policy()
-    interval_s = settings.sensor_interval_s / settings.scenario_speed
+    # Staleness in scenario time: readings and frames are stamped by the scenario clock.
+    frame_period_s = settings.scenario_speed / settings.camera_fps if settings.camera_fps else 0
     values = kpis.compute(
         inputs, now,
-        sensor_stale=timedelta(seconds=max(30.0, policy.sensor_stale_intervals * interval_s)),
-        camera_stale=timedelta(seconds=policy.camera_stale_s),
+        sensor_stale=timedelta(seconds=policy.sensor_stale_intervals * settings.sensor_interval_s),
+        camera_stale=timedelta(seconds=max(policy.camera_stale_s, 3 * frame_period_s)),
         water_warn_m=policy.water_level.warn_m, water_alarm_m=policy.water_level.alarm_m)
     return {"now": now, "window_h": window_h, "kpis": [k.__dict__ for k in values]}
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from fastapi import APIRouter, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from prometheus_client.core import CounterMetricFamily
 
 from ioc.api.deps import ClockDep, SettingsDep
 from ioc.db import queries
@@ -14,6 +17,16 @@ from ioc.embedded import port_open
 from ioc.health import WorkerBeat, assess
 
 router = APIRouter(tags=["system"])
+
+
+class _Fixed:
+    """A collector that yields metric families computed for this scrape."""
+
+    def __init__(self, families) -> None:
+        self.families = families
+
+    def collect(self):
+        return iter(self.families)
 
 
 def _broker_problem(bootstrap: str) -> str | None:
@@ -42,13 +55,15 @@ def _check(request: Request, settings, now) -> tuple[bool, dict]:
 @router.get("/health", summary="Broker, database and every worker's liveness and lag",
             responses={503: {"description": "Something is down; `problems` names it"}})
 def health(request: Request, settings: SettingsDep, clock: ClockDep):
-    healthy, body = _check(request, settings, clock.now())
+    # Heartbeats are stamped with wall time: process liveness is not scenario time.
+    healthy, body = _check(request, settings, datetime.now(UTC))
+    body["clock"] = {"now": clock.now(), "speed": settings.scenario_speed}  # the stream's "now"
     return JSONResponse(jsonable_encoder(body), status_code=200 if healthy else 503)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-def metrics(request: Request, settings: SettingsDep, clock: ClockDep):
-    healthy, body = _check(request, settings, clock.now())
+def metrics(request: Request, settings: SettingsDep):
+    healthy, body = _check(request, settings, datetime.now(UTC))
     registry = CollectorRegistry()
     Gauge("ioc_up", "1 when /health is green", registry=registry).set(int(healthy))
     for part in ("broker", "database"):
@@ -59,16 +74,18 @@ def metrics(request: Request, settings: SettingsDep, clock: ClockDep):
                registry=registry)
     lag = Gauge("ioc_worker_lag_seconds", "How far behind the newest message the worker is",
                 labels, registry=registry)
-    processed = Gauge("ioc_worker_processed_total", "Messages handled since the worker started",
+    processed = Gauge("ioc_worker_processed", "Messages handled since the worker started",
                       labels, registry=registry)
-    dead = Gauge("ioc_worker_dead_lettered_total", "Messages sent to the dead-letter topic",
+    dead = Gauge("ioc_worker_dead_lettered", "Messages sent to the dead-letter topic",
                  labels, registry=registry)
     for name, w in body["workers"].items():
         up.labels(name).set(int(w["status"] != "down"))
         lag.labels(name).set(w["lag_s"] or 0)
         processed.labels(name).set(w["processed"])
         dead.labels(name).set(w["dead_lettered"])
-    for name, value in request.app.state.request_counts.items():
-        Gauge(f"ioc_http_requests_{name}_total", f"HTTP responses with status {name}",
-              registry=registry).set(value)
+    responses = CounterMetricFamily("ioc_http_responses", "HTTP responses by status class",
+                                    labels=["status_class"])
+    for status_class, count in sorted(request.app.state.request_counts.items()):
+        responses.add_metric([status_class], count)
+    registry.register(_Fixed([responses]))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,197 @@
+"""The dashboard shell: header (navigation, health, Vietnam time, VI/EN switch) and the pages.
+
+`create_app(settings)` is the composition root: it builds the API client and the page callbacks
+around it, so nothing lives in module globals. All live data comes from the IOC HTTP API.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import dash
+import flask
+from dash import Dash, Input, Output, State, dcc, html
+
+from dashboard.api import ApiUnavailable
+from dashboard.context import Context
+from dashboard.display import local_time
+from dashboard.i18n import DEFAULT_LANG, LANGS, t
+from dashboard.pages import cameras, control, replay, wall
+from ioc.config import Settings
+
+logger = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+ASSETS = HERE / "assets"
+PAGES = (  # module, path, i18n key of its name
+    (control, "/control", "nav.control"),
+    (cameras, "/cameras", "nav.cameras"),
+    (wall, "/wall", "nav.wall"),
+    (replay, "/replay", "nav.replay"),
+)
+HEALTH_MS = 5000
+
+
+def _header() -> html.Header:
+    nav = [dcc.Link(t(key, DEFAULT_LANG), href=path, id=f"nav-{path.strip('/')}",
+                    className="nav-link") for _, path, key in PAGES]
+    return html.Header([
+        html.Div([
+            html.Div("IOC", className="brand-mark"),
+            html.Div([html.Div(t("app.title", DEFAULT_LANG), id="brand-title",
+                               className="brand-title"),
+                      html.Div(t("app.city", DEFAULT_LANG), className="brand-city")],
+                     className="brand-text"),
+        ], className="brand"),
+        html.Nav(nav, className="nav"),
+        html.Div([
+            html.Div(t("health.checking", DEFAULT_LANG), id="health-badge",
+                     className="health status-unknown", role="status"),
+            html.Div([html.Div("--:--:--", id="clock-time", className="clock-time"),
+                      html.Div("", id="clock-date", className="clock-date")],
+                     id="clock", className="clock"),
+            html.Div([html.Button(code.upper(), id=f"lang-{code}", n_clicks=0,
+                                  className="lang-btn", title=code.upper())
+                      for code in LANGS], id="lang-switch", className="lang-switch",
+                     role="group", title=t("lang.label", DEFAULT_LANG)),
+        ], className="header-right"),
+    ], className="app-header")
+
+
+def create_app(settings: Settings) -> Dash:
+    ctx = Context.from_settings(settings)
+    app = Dash(
+        __name__, use_pages=True, pages_folder="", assets_folder=str(ASSETS),
+        title="IOC Long Khánh", update_title=None, serve_locally=True,
+        # Pages re-render when the language changes: their layouts take `lang`.
+        routing_callback_inputs={"lang": Input("lang", "data")},
+    )
+    for order, (module, path, key) in enumerate(PAGES):
+        dash.register_page(module.__name__, path=path, name=t(key, "en"), order=order,
+                           title=f"{t(key, DEFAULT_LANG)} · IOC Long Khánh",
+                           layout=module.layout)
+        module.register_callbacks(app, ctx)
+
+    app.layout = html.Div([
+        dcc.Store(id="lang", storage_type="local"),
+        dcc.Store(id="clock-config", data={
+            "tz": settings.display_tz,
+            "zone": {code: t("clock.zone", code) for code in LANGS}}),
+        dcc.Store(id="clock-offset", data=0),
+        dcc.Store(id="health-store"),
+        dcc.Location(id="url"),
+        dcc.Interval(id="clock-tick", interval=1000),
+        dcc.Interval(id="health-tick", interval=HEALTH_MS),
+        _header(),
+        html.Main(dash.page_container, className="app-main"),
+    ], className="app")
+
+    _register_shell_callbacks(app, ctx)
+
+    @app.server.before_request
+    def home_is_control():  # "/" shows the control room
+        if flask.request.path == app.get_relative_path("/"):
+            return flask.redirect(app.get_relative_path("/control"), code=302)
+        return None
+
+    return app
+
+
+def _register_shell_callbacks(app: Dash, ctx: Context) -> None:
+    @app.callback(Output("lang", "data"),
+                  Input("lang-vi", "n_clicks"), Input("lang-en", "n_clicks"),
+                  prevent_initial_call=True)
+    def choose_language(_vi, _en):
+        return "en" if dash.ctx.triggered_id == "lang-en" else "vi"
+
+    @app.callback(
+        [Output(f"lang-{code}", "className") for code in LANGS]
+        + [Output(f"nav-{path.strip('/')}", "children") for _, path, _ in PAGES]
+        + [Output("brand-title", "children")],
+        Input("lang", "data"))
+    def translate_header(lang):
+        lang = lang if lang in LANGS else DEFAULT_LANG
+        buttons = [f"lang-btn{' active' if code == lang else ''}" for code in LANGS]
+        return buttons + [t(key, lang) for _, _, key in PAGES] + [t("app.title", lang)]
+
+    @app.callback([Output(f"nav-{path.strip('/')}", "className") for _, path, _ in PAGES],
+                  Input("url", "pathname"))
+    def highlight_nav(pathname):
+        current = app.strip_relative_path(pathname or "/") or "control"
+        return [f"nav-link{' active' if current == path.strip('/') else ''}"
+                for _, path, _ in PAGES]
+
+    @app.callback(Output("health-badge", "children"), Output("health-badge", "className"),
+                  Output("health-badge", "title"), Output("health-store", "data"),
+                  Input("health-tick", "n_intervals"), Input("lang", "data"))
+    def show_health(_n, lang):
+        lang = lang if lang in LANGS else DEFAULT_LANG
+        try:
+            body = ctx.api.health()
+        except ApiUnavailable as exc:
+            return (_badge("✖", t("health.unreachable", lang)), "health status-alarm",
+                    f"{ctx.api.base_url}: {exc}", None)
+        workers = (body.get("workers") or {}).values()
+        if body.get("status") != "ok":
+            state, icon, key = "alarm", "✖", "health.down"
+        elif any(w.get("status") == "lagging" for w in workers if isinstance(w, dict)):
+            state, icon, key = "warning", "▲", "health.lagging"
+        else:
+            state, icon, key = "ok", "✔", "health.ok"
+        problems = [str(p) for p in body.get("problems") or []]
+        title = "\n".join(problems) or t("health.ok", lang)
+        checked = body.get("checked_at")
+        if checked:
+            title += f"\n{local_time(checked, ctx.tz)}"
+        clock = body.get("clock") or {}
+        return (_badge(icon, t(key, lang)), f"health status-{state}", title,
+                {"now": clock.get("now") or checked, "speed": clock.get("speed") or 1})
+
+    # The clock ticks in the browser but follows the API's clock (the stream's "now" and speed,
+    # DESIGN: Time), so it is right in a replay and when the operator's PC clock is not.
+    app.clientside_callback(
+        """
+        function(health) {
+            if (!health || !health.now) { return window.dash_clientside.no_update; }
+            const t = Date.parse(health.now);
+            if (isNaN(t)) { return window.dash_clientside.no_update; }
+            return {at: t, wall: Date.now(), speed: health.speed || 1};
+        }
+        """,
+        Output("clock-offset", "data"), Input("health-store", "data"))
+    app.clientside_callback(
+        """
+        function(_n, lang, offset, cfg) {
+            const code = (lang === 'en') ? 'en' : 'vi';
+            // The stream's clock: its last reading, advanced at the scenario's speed.
+            const now = (offset && offset.at)
+                ? new Date(offset.at + (Date.now() - offset.wall) * offset.speed)
+                : new Date();
+            const tz = (cfg && cfg.tz) || 'Asia/Ho_Chi_Minh';
+            const time = new Intl.DateTimeFormat('en-GB', {timeZone: tz, hour: '2-digit',
+                minute: '2-digit', second: '2-digit', hourCycle: 'h23'}).format(now);
+            const date = new Intl.DateTimeFormat(code === 'en' ? 'en-GB' : 'vi-VN',
+                {timeZone: tz, weekday: 'short', day: '2-digit', month: '2-digit',
+                 year: 'numeric'}).format(now);
+            const zone = (cfg && cfg.zone && cfg.zone[code]) || '';
+            return [time, date + ' · ' + zone];
+        }
+        """,
+        Output("clock-time", "children"), Output("clock-date", "children"),
+        Input("clock-tick", "n_intervals"), Input("lang", "data"),
+        State("clock-offset", "data"), State("clock-config", "data"))
+
+
+def _badge(icon: str, text: str) -> list:
+    return [html.Span(icon, className="pill-icon", **{"aria-hidden": "true"}), html.Span(text)]
+
+
+def serve(settings: Settings) -> None:
+    from waitress import serve as waitress_serve
+
+    app = create_app(settings)
+    logger.info("dashboard listening", extra={"host": settings.host,
+                                                "port": settings.dashboard_port,
+                                                "api": settings.api_base_url})
+    waitress_serve(app.server, host=settings.host, port=settings.dashboard_port, threads=8)

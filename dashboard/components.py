@@ -1,0 +1,138 @@
+"""Building blocks shared by the pages: KPI tiles, status pills, report items, panels."""
+
+from __future__ import annotations
+
+from dash import dcc, html
+
+from dashboard.display import AQI_BAND_COLORS, local_time, number, status_look, status_word
+from dashboard.i18n import category_label, department_label, t
+
+# The scalar KPIs, in the order a control room reads them; any other scalar KPI the API adds
+# is shown after these (breakdowns such as reports_by_ward are charts, not tiles).
+TILE_ORDER = ("aqi_max", "water_level_max_m", "sensors_online_pct", "cameras_online_pct",
+              "reports_24h")
+BREAKDOWNS = ("reports_by_ward", "reports_by_category")
+
+GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
+                "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d",
+                                           "toImage"]}
+
+
+def status_pill(status: str | None, lang: str, text: str | None = None) -> html.Span:
+    look = status_look(status)
+    return html.Span([html.Span(look.icon, className="pill-icon", **{"aria-hidden": "true"}),
+                      html.Span(text or status_word(status, lang))],
+                     className=f"pill status-{look.css}")
+
+
+def panel(title: str, children, *, extra=None, className: str = "", body_id: str | None = None):
+    head = [html.H2(title, className="panel-title")]
+    if extra is not None:
+        head.append(html.Div(extra, className="panel-extra"))
+    body_props = {"id": body_id} if body_id else {}
+    return html.Section([html.Div(head, className="panel-head"),
+                         html.Div(children, className="panel-body", **body_props)],
+                        className=f"panel {className}".strip())
+
+
+def kpi_label(kpi: dict, lang: str) -> str:
+    return str(kpi.get(f"label_{lang}") or kpi.get("label_vi") or kpi.get("key", ""))
+
+
+def kpi_value(kpi: dict, lang: str) -> tuple[str, str]:
+    """(value text, unit text) as shown on a tile."""
+    unit = str(kpi.get("unit") or "")
+    value = kpi.get("value")
+    if value is None:
+        return "—", ""
+    if unit == "reports":
+        return f"{int(value)}", t("kpi.unit.reports", lang)
+    if unit == "VN_AQI":
+        return f"{int(round(value))}", "VN_AQI"
+    if unit == "%":
+        return f"{float(value):.0f}", "%"
+    if unit == "m":
+        return f"{float(value):.2f}", "m"
+    return number(value), unit
+
+
+def _kpi_detail(kpi: dict, lang: str, wall: bool):
+    detail = kpi.get("detail") or {}
+    key = kpi.get("key")
+    if key == "aqi_max":
+        band = detail.get("band") or "unknown"
+        bg, fg = AQI_BAND_COLORS.get(band, AQI_BAND_COLORS["unknown"])
+        name = detail.get(f"band_{lang}") or detail.get("band_vi") or t("status.unknown", lang)
+        return html.Span(t("kpi.aqi.band", lang, band=name), className="aqi-band",
+                         style={"backgroundColor": bg, "color": fg})
+    if key == "water_level_max_m" and "warn_m" in detail and "alarm_m" in detail:
+        warn, alarm = float(detail["warn_m"]), float(detail["alarm_m"])
+        value = kpi.get("value")
+        top = max(alarm * 1.3, float(value or 0) * 1.05)
+        gauge = html.Div([
+            html.Div(className="gauge-fill", style={
+                "width": f"{min(100.0, 100 * float(value or 0) / top):.1f}%",
+                "backgroundColor": status_look(kpi.get("status")).color}),
+            html.Div(className="gauge-mark warn", style={"left": f"{100 * warn / top:.1f}%"}),
+            html.Div(className="gauge-mark alarm", style={"left": f"{100 * alarm / top:.1f}%"}),
+        ], className="gauge")
+        return html.Div([gauge, html.Div(t("kpi.water.thresholds", lang, warn=f"{warn:g}",
+                                           alarm=f"{alarm:g}"), className="kpi-sub")])
+    return None
+
+
+def kpi_tile(kpi: dict, lang: str, wall: bool = False) -> html.Div:
+    value, unit = kpi_value(kpi, lang)
+    status = kpi.get("status") or "unknown"
+    look = status_look(status)
+    detail = _kpi_detail(kpi, lang, wall)
+    return html.Div([
+        html.Div(kpi_label(kpi, lang), className="kpi-label"),
+        html.Div([html.Span(value, className="kpi-value"), html.Span(unit, className="kpi-unit")],
+                 className="kpi-figure"),
+        html.Div([status_pill(status, lang)] + ([detail] if detail is not None else []),
+                 className="kpi-foot"),
+    ], className=f"kpi-tile status-border-{look.css}" + (" wall" if wall else ""),
+        **{"data-kpi": str(kpi.get("key")), "data-status": status})
+
+
+def scalar_kpis(kpis: list[dict]) -> list[dict]:
+    scalar = [k for k in kpis if k.get("key") not in BREAKDOWNS]
+    order = {key: i for i, key in enumerate(TILE_ORDER)}
+    return sorted(scalar, key=lambda k: order.get(k.get("key"), len(order)))
+
+
+def report_item(report: dict, lang: str, tz: str, ward_name) -> html.Article:
+    """One citizen report. The text is untrusted: it is only ever a text child (escaped)."""
+    urgency = report.get("urgency")
+    level = urgency if urgency in ("urgent", "normal") else "untriaged"
+    badge_icon = {"urgent": "⚠", "normal": "•", "untriaged": "…"}[level]
+    meta = []
+    if report.get("category"):
+        meta.append(category_label(report["category"], lang))
+    elif report.get("category_hint"):
+        meta.append(category_label(report["category_hint"], lang) + " (?)")
+    if report.get("department"):
+        meta.append(department_label(report["department"], lang))
+    if isinstance(report.get("confidence"), int | float):
+        meta.append(f"{t('report.confidence', lang)} {100 * float(report['confidence']):.0f}%")
+    ward = ward_name(report.get("ward"), lang) or t("report.ward.unknown", lang)
+    return html.Article([
+        html.Div([
+            html.Span([html.Span(badge_icon, className="pill-icon"),
+                       t(f"report.{level}", lang)], className=f"badge badge-{level}"),
+            html.Span(local_time(report.get("ts"), tz, with_date=True), className="report-time"),
+            html.Span(ward, className="report-ward"),
+        ], className="report-head"),
+        html.Div(str(report.get("text") or ""), className="report-text"),
+        html.Div(" · ".join(meta), className="report-meta") if meta else None,
+    ], className=f"report report-{level}", **{"data-report-id": str(report.get("report_id"))})
+
+
+def graph(graph_id: str, className: str = "", **props) -> dcc.Graph:
+    return dcc.Graph(id=graph_id, config={**GRAPH_CONFIG, **props.pop("config", {})},
+                     className=className, **props)
+
+
+def notice(text: str, className: str = "notice") -> html.Div:
+    return html.Div(text, className=className)

@@ -1,0 +1,104 @@
+"""How values look on screen: Vietnam time, status colour + icon + word, sensor status.
+
+Status is never shown by colour alone (colour-blind operators): every status has an icon and a
+word too. Thresholds come from the core (`ioc.kpis` for VN_AQI, `ioc.policy` for water level);
+kinds without a project threshold are shown as plain readings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from dashboard.i18n import t
+from ioc.kpis import PM10_BREAKPOINTS, PM25_BREAKPOINTS, aqi_band, aqi_from
+
+
+@dataclass(frozen=True)
+class StatusLook:
+    color: str
+    icon: str
+    css: str  # class suffix: status-ok, status-warning, …
+
+
+STATUS = {
+    "ok": StatusLook("#35c28a", "✔", "ok"),
+    "warning": StatusLook("#f5b400", "▲", "warning"),
+    "alarm": StatusLook("#ff4d5e", "✖", "alarm"),
+    "unknown": StatusLook("#8a99ab", "?", "unknown"),
+    "offline": StatusLook("#8a99ab", "⊘", "offline"),
+}
+
+# Vietnam AQI band colours (Decision 1459/QĐ-TCMT) with text on them that stays readable.
+AQI_BAND_COLORS = {
+    "good": ("#00e400", "#0b1a10"),
+    "moderate": ("#ffff00", "#1a1a00"),
+    "poor": ("#ff7e00", "#1a0d00"),
+    "bad": ("#ff0000", "#ffffff"),
+    "very_bad": ("#8f3f97", "#ffffff"),
+    "hazardous": ("#7e0023", "#ffffff"),
+    "unknown": ("#3a4656", "#e6edf5"),
+}
+
+
+def status_look(status: str | None) -> StatusLook:
+    return STATUS.get(status or "unknown", STATUS["unknown"])
+
+
+def status_word(status: str | None, lang: str) -> str:
+    key = f"status.{status}" if status in STATUS else "status.unknown"
+    return t(key, lang)
+
+
+def parse_ts(value: str | datetime | None) -> datetime | None:
+    """An aware UTC datetime from the API's ISO 8601 text (naive text is taken as UTC)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        ts = value
+    else:
+        try:
+            ts = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+TIME_FORMATS = {"time": "%H:%M:%S", "short": "%H:%M %d/%m", "full": "%H:%M:%S %d/%m/%Y"}
+
+
+def local_time(value: str | datetime | None, tz: str, with_date: bool = False,
+               fmt: str | None = None) -> str:
+    """Wall-clock text in the display zone (Asia/Ho_Chi_Minh): 14:05:09, 14:05 24/11 (with
+    the date) or 14:05:09 24/11/2025 (fmt="full")."""
+    ts = parse_ts(value)
+    if ts is None:
+        return "—"
+    pattern = TIME_FORMATS[fmt or ("short" if with_date else "time")]
+    return ts.astimezone(ZoneInfo(tz)).strftime(pattern)
+
+
+def number(value: float | int | None, unit: str = "") -> str:
+    """A reading for display: at most one decimal for big values, two for small ones."""
+    if value is None:
+        return "—"
+    v = float(value)
+    if abs(v) >= 10:
+        text = f"{v:.0f}" if v == int(v) else f"{v:.1f}"
+    else:
+        text = f"{v:.2f}"
+    return f"{text} {unit}".strip()
+
+
+def sensor_status(kind: str, value: float | None, ts: datetime | None, now: datetime,
+                  stale_after: timedelta, water_warn_m: float, water_alarm_m: float) -> str:
+    """ok | warning | alarm | offline for one reading, judged at `now` (the stream's clock)."""
+    if value is None or ts is None or now - ts > stale_after:
+        return "offline"
+    if kind in ("pm25", "pm10"):
+        band = aqi_band(aqi_from(value, PM25_BREAKPOINTS if kind == "pm25" else PM10_BREAKPOINTS))
+        return {"good": "ok", "moderate": "ok", "poor": "warning"}.get(band[0], "alarm")
+    if kind == "water_level":
+        return "alarm" if value >= water_alarm_m else "warning" if value >= water_warn_m else "ok"
+    return "ok"

@@ -1,0 +1,142 @@
+"""The dashboard in a real browser against the whole running city (`ioc up`).
+
+Headless Debian Chromium driven by Playwright; every wait is an auto-waiting `expect(...)`.
+A failing test leaves a screenshot and the browser console in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+WAIT_MS = 30_000
+KIOSK = {"width": 1920, "height": 1080}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium (never a downloaded one)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, city, request) -> Iterator[Page]:
+    """A fresh browser context (empty localStorage) at kiosk size. On failure: a screenshot and
+    the console log in test-artifacts/<test name>.{png,log}."""
+    context = browser.new_context(viewport=KIOSK)
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    console: list[str] = []
+    errors: list[str] = []
+    foreign: list[str] = []
+    allowed = {urlparse(city.dashboard_url).netloc, urlparse(city.api_url).netloc}
+    page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: foreign.append(r.url)
+            if urlparse(r.url).scheme in ("http", "https", "ws", "wss")
+            and urlparse(r.url).netloc not in allowed else None)
+    failed_before = request.session.testsfailed
+    yield page
+    if request.session.testsfailed > failed_before:
+        ARTIFACTS.mkdir(exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "_", request.node.name)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        (ARTIFACTS / f"{name}.log").write_text("\n".join(console + errors + foreign))
+    context.close()
+    # Checked for every test: the dashboard works offline and its scripts do not crash.
+    assert not foreign, f"the page reached outside the city (offline product): {foreign[:5]}"
+    assert not errors, f"uncaught errors in the page: {errors[:5]}"
+
+
+def test_control_room_shows_live_data_without_reload(page: Page, city):
+    page.goto(f"{city.dashboard_url}/control")
+    page.evaluate("window.__no_reload_marker = 1")
+
+    tiles = page.locator("#kpi-tiles [data-kpi]")
+    expect(tiles.first).to_be_visible()
+    expect(page.locator("#kpi-tiles [data-kpi='reports_24h'] .kpi-value")).to_have_text(
+        re.compile(r"^\d+$"))
+    expect(page.locator("#kpi-tiles [data-kpi='sensors_online_pct'] .kpi-value")).to_have_text(
+        re.compile(r"^\d+$"))
+    expect(page.locator("#report-list .report").first).to_be_visible()
+    expect(page.locator("#report-list .report-text").first).not_to_be_empty()
+    expect(page.locator("#city-map .js-plotly-plot")).to_be_visible()
+    expect(page.locator("#city-map path.js-fill")).not_to_have_count(0)  # the wards are drawn
+    expect(page.locator("#clock")).to_contain_text(re.compile(r"\d\d:\d\d:\d\d"))
+    expect(page.locator("#clock")).to_contain_text("giờ Việt Nam")
+    expect(page.locator("#health-badge")).not_to_have_text(re.compile("Đang kiểm tra"))
+
+    last_update = page.locator("#last-update")
+    expect(last_update).to_have_text(re.compile(r"^\d\d:\d\d:\d\d$"))
+    first_seen = last_update.inner_text()
+    expect(last_update).not_to_have_text(first_seen)  # new data arrived by itself
+    assert page.evaluate("window.__no_reload_marker") == 1, "the page reloaded to get new data"
+
+
+def test_language_switch_to_english_sticks(page: Page, city):
+    page.goto(f"{city.dashboard_url}/control")
+    expect(page.locator("#nav-control")).to_have_text("Điều hành")
+
+    page.locator("#lang-switch").get_by_role("button", name="EN").click()
+    expect(page.locator("#nav-control")).to_have_text("Control")
+    expect(page.get_by_role("heading", name="Newest field reports")).to_be_visible()
+    expect(page.locator("#clock")).to_contain_text("Vietnam time")
+
+    page.reload()  # the choice is kept in the browser (localStorage)
+    expect(page.locator("#nav-control")).to_have_text("Control")
+    expect(page.locator("#kpi-tiles [data-kpi]").first).to_be_visible()
+
+
+def test_wall_fits_a_kiosk_screen(page: Page, city):
+    page.goto(f"{city.dashboard_url}/wall")
+    tiles = page.locator("#wall-tiles [data-kpi]")
+    for key in ("aqi_max", "water_level_max_m", "sensors_online_pct", "cameras_online_pct",
+                "reports_24h"):
+        expect(page.locator(f"#wall-tiles [data-kpi='{key}']")).to_be_visible()
+    # Status is never colour alone: every tile names its status in words.
+    expect(tiles.first.locator(".pill")).to_have_text(
+        re.compile("Bình thường|Cảnh báo|Báo động|Không có dữ liệu"))
+    expect(page.locator("#wall-by-ward .js-plotly-plot")).to_be_visible()
+    expect(page.locator("#wall-by-category .js-plotly-plot")).to_be_visible()
+    expect(page.locator("#wall-asof")).to_have_text(re.compile(r"\d\d:\d\d:\d\d"))
+    overflow = page.evaluate("document.documentElement.scrollHeight - window.innerHeight")
+    assert overflow <= 0, f"/wall scrolls by {overflow} px at 1920×1080 (a kiosk must not)"
+
+
+def test_cameras_show_their_newest_frames(page: Page, city):
+    page.goto(f"{city.dashboard_url}/cameras")
+    expect(page.locator("#camera-grid .camera-card").first).to_be_visible()
+    expect(page.locator("#camera-map .js-plotly-plot")).to_be_visible()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#camera-grid img')]"
+        "      .some(img => img.complete && img.naturalWidth > 0)", timeout=WAIT_MS)
+    src = page.locator("#camera-grid img").first.get_attribute("src")
+    assert src and "seq=" in src, f"snapshot URL without a cache-busting parameter: {src!r}"
+    response = page.request.get(f"{city.dashboard_url}{src}")
+    assert response.ok and response.headers["content-type"] == "image/jpeg"
+
+
+def test_replay_is_an_honest_placeholder(page: Page, city):
+    page.goto(f"{city.dashboard_url}/replay")
+    expect(page.locator("#replay-note")).to_contain_text(re.compile("phát lại", re.I))
+    expect(page.locator(".js-plotly-plot")).to_have_count(0)
+
+
+def test_home_opens_the_control_room(page: Page, city):
+    page.goto(city.dashboard_url + "/")
+    expect(page).to_have_url(re.compile(r"/control$"))
+    expect(page.locator("#kpi-tiles")).to_be_visible()
