@@ -22,7 +22,11 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="IOC: Intelligent Operations Center for a city control room.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks; the last line is SUMMARY ...")
+user_app = typer.Typer(no_args_is_help=True, help="Operator, leader, engineer and admin accounts.")
+apikey_app = typer.Typer(no_args_is_help=True, help="Open311 API keys.")
 app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(apikey_app, name="apikey")
 app.add_typer(bench_app, name="bench")
 
 out = Console()
@@ -70,13 +74,15 @@ def up() -> None:
         fail(str(exc))
     try:
         sup = city_up.start_services(city)
+        for name, value in city_up.describe(city):
+            out.print(f" [bold]{name:<14}[/] {value}", highlight=False, soft_wrap=True)
+        if city.new_accounts:
+            out.print("[bold]Accounts (shown once; change them with `ioc user add`):[/]")
+            for username, role, password in city.new_accounts:
+                out.print(f"  {username}  {role}  {password}", highlight=False)
         health = city_up.wait_healthy(city, stop)
         if stop.is_set():
             return
-        table = Table(show_header=False, box=None)
-        for name, value in city_up.describe(city):
-            table.add_row(f"[bold]{name}[/]", value)
-        out.print(table)
         if health is None:
             err.print(f"[yellow]not healthy yet[/]: see {city.api_url}/health and the logs")
         else:
@@ -163,6 +169,43 @@ def dashboard() -> None:
     settings = settings_or_exit()
     setup_logging(settings.log_level, "dashboard")
     serve(settings)
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="Username")],
+    role: Annotated[str, typer.Option(help="operator, leader, engineer or admin")],
+    password: Annotated[str | None, typer.Option(help="Generated and printed when omitted")] = None,
+) -> None:
+    """Create a user (or reset one's role and password)."""
+    from ioc.accounts import AccountError, add_user
+    from ioc.db.session import DatabaseUnavailable, connect
+
+    settings = settings_or_exit()
+    try:
+        with connect(settings, autocommit=True) as conn:
+            chosen = add_user(conn, name, role, password)
+    except (AccountError, DatabaseUnavailable) as exc:
+        fail(str(exc))
+    out.print(f"user {name} ({role}) saved")
+    if password is None:
+        out.print(f"password: {chosen}", highlight=False)
+
+
+@apikey_app.command("create")
+def apikey_create(name: Annotated[str, typer.Argument(help="Who the key is for")]) -> None:
+    """Create an Open311 API key; the key is the last line printed (shown once)."""
+    from ioc.accounts import create_api_key
+    from ioc.db.session import DatabaseUnavailable, connect
+
+    settings = settings_or_exit()
+    try:
+        with connect(settings, autocommit=True) as conn:
+            key = create_api_key(conn, name)
+    except DatabaseUnavailable as exc:
+        fail(str(exc))
+    err.print(f"API key for {name} (store it now; it is not shown again):")
+    out.print(key, highlight=False)
 
 
 @db_app.command("upgrade")

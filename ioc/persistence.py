@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ioc import events as ev
 from ioc import topics as tp
 from ioc.config import Settings
-from ioc.db import writes
+from ioc.db import report_state, writes
 from ioc.db.session import connect
 from ioc.db.storage import Partitions, day_of
 from ioc.worker import Message, Worker
@@ -154,6 +154,8 @@ TABLES: dict[str, list[Table]] = {
 }
 
 PERSISTED_TOPICS = tuple(tp.BY_NAME[name] for name in TABLES)
+# Their new rows are folded into report_state (the operator queue) in the same transaction.
+REPORT_TOPICS = {tp.CITIZEN_REPORTS.name, tp.REPORTS_TRIAGED.name, tp.REPORT_EVENTS.name}
 
 
 class PersistenceSink:
@@ -174,15 +176,27 @@ class PersistenceSink:
                 if table.partitioned:
                     self.partitions.ensure(conn, table.name, {day_of(m.event.ts)
                                                               for m in messages})
+        new_report_events: list[ev.Event] = []
         with conn.transaction():
-            for name, messages in by_topic.items():
+            for name in TABLES:  # registry order: reports before the events that refer to them
+                messages = by_topic.get(name)
+                if not messages:
+                    continue
                 for table in TABLES[name]:
                     rows = [table.row(m) for m in messages]
                     if table.latest_key:
                         writes.upsert_latest(conn, table.name, table.latest_key, table.columns,
                                              rows)
+                    elif name in REPORT_TOPICS:
+                        new = writes.insert_new(conn, table.name, table.columns, rows,
+                                                returning="event_id")
+                        new_report_events += [m.event for m in messages if m.event.event_id in new]
                     else:
                         writes.insert_new(conn, table.name, table.columns, rows)
+            if new_report_events:
+                report_state.fold(
+                    conn, [e for e in new_report_events if isinstance(e, ev.CitizenReport)],
+                    [e for e in new_report_events if not isinstance(e, ev.CitizenReport)])
 
     def close(self) -> None:
         self.conn.close()

@@ -36,6 +36,7 @@ class StartupError(RuntimeError):
 class City:
     settings: Settings
     broker: EmbeddedBroker | None = None
+    new_accounts: list[tuple[str, str, str]] = field(default_factory=list)
     postgres: EmbeddedPostgres | None = None
     supervisor: Supervisor | None = None
     env: dict[str, str] = field(default_factory=dict)
@@ -71,6 +72,7 @@ def _check_ports(settings: Settings) -> None:
 
 def start_infrastructure(settings: Settings) -> City:
     """Broker, database, migrations, topics. Returns a City with the effective settings."""
+    from ioc.accounts import bootstrap
     from ioc.db.migrate import upgrade
     from ioc.db.session import DatabaseUnavailable, connect
     from ioc.kafka import ensure_topics
@@ -100,6 +102,8 @@ def start_infrastructure(settings: Settings) -> City:
             raise StartupError(str(exc)) from None
         upgrade(effective)
         ensure_topics(effective)
+        with connect(effective, autocommit=True) as conn:
+            city.new_accounts = bootstrap(conn)
     except BaseException:
         stop_infrastructure(city)
         raise

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 import re
-import unicodedata
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Literal
 from ioc.city import City, Road, Ward
 from ioc.events import CitizenReport, ReportSource, Urgency
 from ioc.taxonomy import Taxonomy
+from ioc.text import strip_diacritics
 from simulators import report_templates as tpl
 
 Variant = Literal["vi", "vi_ascii", "en"]
@@ -37,12 +37,6 @@ class ReportLabel:
     department: str
     urgency: Urgency
     variant: Variant
-
-
-def strip_diacritics(text: str) -> str:
-    """'Cây đổ chắn đường' -> 'Cay do chan duong' (NFD, drop combining marks, đ -> d)."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 # Shorthand people use when typing without diacritics.

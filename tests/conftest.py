@@ -69,29 +69,39 @@ class RunningCity:
     dashboard_url: str
     data_dir: Path
     log: Path
+    db_url: str
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
+    @property
+    def operator(self) -> tuple[str, str]:
+        """The demo operator `ioc up` created and printed once: (username, password)."""
+        for line in self.output().splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[1] == "operator":
+                return parts[0], parts[2]
+        raise AssertionError("ioc up printed no operator account")
+
 
 def start_city(data_dir: Path, **env_overrides: str) -> RunningCity:
     """`ioc up` on free ports with its own embedded broker and database."""
-    api_port, dash_port = free_port(), free_port()
+    api_port, dash_port, db_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("IOC_")}
     env.update({
         "IOC_DATA_DIR": str(data_dir), "IOC_API_PORT": str(api_port),
         "IOC_DASHBOARD_PORT": str(dash_port), "IOC_BROKER_PORT": str(free_port()),
         "IOC_INGEST_PORT": str(free_port()),
-        "IOC_DB_PORT": str(free_port()), "IOC_SCENARIO_SPEED": "30",
+        "IOC_DB_PORT": str(db_port), "IOC_SCENARIO_SPEED": "30",
         "IOC_REPORT_RATE_PER_H": "600", "PYTHONUNBUFFERED": "1", **env_overrides,
     })
     data_dir.mkdir(parents=True, exist_ok=True)
-    log = data_dir / "up.out"
+    log = data_dir / f"up-{uuid.uuid4().hex[:6]}.out"
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "ioc.cli", "up"], env=env, cwd=ROOT,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     return RunningCity(proc, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{dash_port}",
-                       data_dir, log)
+                       data_dir, log, f"postgresql://postgres@127.0.0.1:{db_port}/ioc")
 
 
 def healthy(city: RunningCity) -> bool:

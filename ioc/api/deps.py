@@ -6,10 +6,13 @@ from collections.abc import Iterator
 from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ioc.accounts import User, read_token
 from ioc.clock import Clock
 from ioc.config import Settings
+from ioc.kafka import Publisher
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -25,6 +28,38 @@ def get_db(request: Request) -> Iterator[sa.Connection]:
         yield conn
 
 
+def get_publisher(request: Request) -> Publisher:
+    """One producer per API process, made on first use so the API starts without a broker."""
+    state = request.app.state
+    if state.publisher is None:
+        state.publisher = Publisher(state.settings)
+    return state.publisher
+
+
+_bearer = HTTPBearer(auto_error=False, description="Token from POST /api/auth/login")
+
+
+def get_user(request: Request,
+             creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> User:
+    secret = request.app.state.settings.secret_key.get_secret_value()
+    user = read_token(secret, creds.credentials) if creds else None
+    if user is None:
+        raise HTTPException(401, "sign in first: POST /api/auth/login, then send the token as "
+                                 "'Authorization: Bearer <token>' (tokens last one shift)",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+def get_operator(user: User = Depends(get_user)) -> User:
+    if not user.can_act():
+        raise HTTPException(403, f"{user.username} is a {user.role}; only operators and admins "
+                                 "act on reports")
+    return user
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 DbDep = Annotated[sa.Connection, Depends(get_db)]
+PublisherDep = Annotated[Publisher, Depends(get_publisher)]
+UserDep = Annotated[User, Depends(get_user)]
+OperatorDep = Annotated[User, Depends(get_operator)]

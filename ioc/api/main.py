@@ -7,7 +7,7 @@ from collections import Counter
 from fastapi import FastAPI, Request
 
 from ioc.api import errors
-from ioc.api.routes import city, system
+from ioc.api.routes import auth, city, reports, system
 from ioc.clock import Clock
 from ioc.config import Settings, get_settings
 from ioc.db.session import engine
@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.clock = clock or settings.clock()
     app.state.engine = engine(settings)
     app.state.request_counts = Counter()
+    app.state.publisher = None  # made on first use (ioc.api.deps.get_publisher)
 
     @app.middleware("http")
     async def count_responses(request: Request, call_next):
@@ -32,4 +33,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     errors.install(app)
     app.include_router(system.router)
     app.include_router(city.router)
+    app.include_router(reports.router)
+    app.include_router(auth.router)
     return app

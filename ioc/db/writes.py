@@ -30,17 +30,20 @@ def _copy(conn: psycopg.Connection, stage: sql.Identifier, columns: Sequence[str
 
 
 def insert_new(conn: psycopg.Connection, table: str, columns: Sequence[str],
-               rows: Sequence[tuple]) -> int:
-    """Insert rows whose key is not there yet; returns how many were new. Caller commits."""
+               rows: Sequence[tuple], returning: str | None = None) -> int | set:
+    """Insert rows whose key is not there yet. Returns how many were new, or with `returning`
+    the set of that column's values for the new rows. Caller commits."""
     if not rows:
-        return 0
+        return set() if returning else 0
     stage = _stage(conn, table)
     _copy(conn, stage, columns, rows)
     cols = sql.SQL(", ").join(map(sql.Identifier, columns))
-    cur = conn.execute(sql.SQL(
-        "INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT DO NOTHING"
-    ).format(sql.Identifier(table), cols, cols, stage))
-    return cur.rowcount
+    query = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT DO NOTHING").format(
+        sql.Identifier(table), cols, cols, stage)
+    if returning:
+        query += sql.SQL(" RETURNING {}").format(sql.Identifier(returning))
+        return {row[0] for row in conn.execute(query)}
+    return conn.execute(query).rowcount
 
 
 def upsert_latest(conn: psycopg.Connection, table: str, key: Sequence[str],
@@ -48,8 +51,16 @@ def upsert_latest(conn: psycopg.Connection, table: str, key: Sequence[str],
     """Keep one row per key: the one with the newest `ts`. Older or replayed rows lose."""
     if not rows:
         return
+    # Only the newest row per key can win: drop the rest before they cross the wire.
+    key_at = [columns.index(k) for k in key]
+    ts_at = columns.index("ts")
+    newest: dict[tuple, tuple] = {}
+    for row in rows:
+        k = tuple(row[i] for i in key_at)
+        if k not in newest or newest[k][ts_at] < row[ts_at]:
+            newest[k] = row
     stage = _stage(conn, table)
-    _copy(conn, stage, columns, rows)
+    _copy(conn, stage, columns, list(newest.values()))
     cols = sql.SQL(", ").join(map(sql.Identifier, columns))
     keys = sql.SQL(", ").join(map(sql.Identifier, key))
     updates = sql.SQL(", ").join(

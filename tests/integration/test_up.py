@@ -45,5 +45,35 @@ def test_up_runs_the_city_and_ctrl_c_leaves_nothing_behind(tmp_path_factory):
     try:
         wait_until(lambda: healthy(second), 120, "the second ioc up reports a green /health")
         assert reports & _reports(second.api_url), "the second run sees the first run's reports"
+        assert "Accounts (shown once" in first.output()
+        assert "Accounts (shown once" not in second.output(), "credentials are printed once"
     finally:
         stop_city(second, timeout_s=15)
+
+
+def _pids(city, name: str) -> set[int]:
+    return {p.pid for p in _descendants(city.proc.pid) if name in " ".join(p.cmdline())}
+
+
+def test_a_crashed_worker_is_restarted_and_the_broker_stays_within_its_memory(
+        tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("recycle") / "data"
+    data_dir.parent.chmod(0o755)
+    # Many fast cameras fill the memory-only broker quickly; a small budget makes it recycle.
+    city = start_city(data_dir, IOC_CAMERAS="16", IOC_CAMERA_FPS="8", IOC_BROKER_MEMORY_MB="96")
+    try:
+        wait_until(lambda: healthy(city), 120, "ioc up reports a green /health")
+        (worker,) = _pids(city, "worker persistence")
+        psutil.Process(worker).kill()
+        wait_until(lambda: _pids(city, "worker persistence") - {worker}, 30,
+                   "the killed persistence worker is started again")
+        wait_until(lambda: "embedded broker recycled" in city.output(), 180,
+                   "the broker is drained and restarted at its memory budget")
+        before = wait_until(lambda: healthy(city) and len(_reports(city.api_url)), 90,
+                            "the city is healthy again after the recycle")
+        wait_until(lambda: len(_reports(city.api_url)) > before, 90,
+                   "reports flow again after the recycle")
+    finally:
+        stop_city(city, timeout_s=15)
+    log = city.output()
+    assert "crashed; restarting" in log and '"service": "persistence"' in log

@@ -20,7 +20,8 @@ from ioc.taxonomy import load_taxonomy
 from simulators import report_templates, scenario
 from simulators.cameras import CameraSim
 from simulators.render import CLASSES, Actor, SceneRenderer
-from simulators.reports import labelled_reports, reports_between, strip_diacritics
+from ioc.text import strip_diacritics
+from simulators.reports import labelled_reports, reports_between
 from simulators.rhythm import LOCAL_TZ
 from simulators.sensors import LIMITS, faults_on, reading_at, weather_on
 

@@ -1,0 +1,193 @@
+"""Citizen reports: intake for the citizen app, the operator queue, one report with its audit
+trail, lifecycle actions, and the citizen's follow-up (status, rating)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import io
+import json
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from ioc import events as ev
+from ioc import lifecycle as lc
+from ioc import sla
+from ioc import topics as tp
+from ioc.api.deps import ClockDep, DbDep, OperatorDep, PublisherDep, SettingsDep
+from ioc.city import load_city
+from ioc.db import reports as q
+from ioc.intake import IntakeRefused, ReportIn, accept, check_photo
+from ioc.policy import load_policy
+from ioc.taxonomy import load_taxonomy
+
+router = APIRouter(prefix="/api/reports", tags=["reports"])
+
+
+class AppReportIn(ReportIn):
+    photo_base64: str | None = Field(None, description="JPEG or PNG, base64, at most 5 MB")
+
+
+class ActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: ev.ReportAction
+    note: str | None = Field(None, max_length=4000, description="For respond: what the citizen sees")
+    urgency: ev.Urgency | None = None
+    category: str | None = None
+    department: str | None = None
+    assignee: str | None = Field(None, max_length=64)
+    reason: str | None = Field(None, description="For reject: duplicate, spam or out_of_scope")
+
+
+class RatingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rating: int = Field(ge=1, le=5, description="1 (poor) to 5 (excellent)")
+    client_key: str = Field(description="The key the report was submitted with")
+    comment: str | None = Field(None, max_length=1000)
+
+
+def with_clock(row: dict, now: datetime) -> dict:
+    """A report row plus its live SLA clock, as of the stream's `now`."""
+    urgency = ev.Urgency(row["urgency"]) if row.get("urgency") else None
+    clock = sla.first_response(row["received_at"], urgency, row.get("first_response_at"), now,
+                               load_policy().sla)
+    row = {**row, "sla_state": clock.state.value, "sla_left_s": round(clock.left_s),
+           "due_at": clock.due_at}
+    row.pop("client_key", None)
+    return row
+
+
+def _report_or_404(db, report_id: str) -> dict:
+    row = q.one(db, report_id)
+    if row is None:
+        if q.received(db, report_id):
+            raise HTTPException(404, f"report {report_id} was received and is being processed; "
+                                     "try again in a moment")
+        raise HTTPException(404, f"no report {report_id!r}; check the id")
+    return row
+
+
+@router.post("", status_code=201, summary="Submit a citizen report (citizen app)")
+def submit(body: AppReportIn, publisher: PublisherDep, clock: ClockDep, settings: SettingsDep):
+    data = ReportIn.model_validate(body.model_dump(exclude={"photo_base64"}))
+    city, taxonomy = load_city(), load_taxonomy()
+    photo = None
+    if body.photo_base64:
+        try:
+            photo = base64.b64decode(body.photo_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise IntakeRefused("photo_base64", "is not valid base64") from None
+    report = accept(data, source=ev.ReportSource.APP, received_at=clock.now(), city=city,
+                    taxonomy=taxonomy)
+    if photo is not None:
+        kind = check_photo(photo, None)
+        folder = settings.data_dir / "photos"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{report.report_id}.{kind}").write_bytes(photo)
+        report = report.model_copy(update={"photo_url": f"/api/reports/{report.report_id}/photo"})
+    publisher.publish(tp.CITIZEN_REPORTS, report)
+    publisher.flush()  # 201 means it is on the broker: it will not be lost
+    due = sla.due_at(report.ts, None, load_policy().sla)
+    return {"report_id": report.report_id, "status": "received", "received_at": report.ts,
+            "ward": report.ward, "expected_response_by": due}
+
+
+@router.get("/queue", summary="Open reports, the most pressing first")
+def queue(db: DbDep, clock: ClockDep,
+          ward: str | None = None, category: str | None = None,
+          urgency: ev.Urgency | None = None, department: str | None = None,
+          sla_state: Literal["ok", "warning", "breached"] | None = None,
+          status: lc.Status | None = None,
+          limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+          offset: Annotated[int, Query(ge=0)] = 0):
+    now = clock.now()
+    flt = q.QueueFilter(ward, category, urgency.value if urgency else None, department,
+                        sla_state, status.value if status else None)
+    rows, total = q.queue(db, now, flt, load_policy().sla, limit, offset)
+    return {"now": now, "total": total, "reports": [with_clock(r, now) for r in rows]}
+
+
+@router.get("/{report_id}", summary="One report with its SLA clock and audit trail")
+def detail(report_id: str, db: DbDep, clock: ClockDep):
+    row = with_clock(_report_or_404(db, report_id), clock.now())
+    state = lc.Report(report_id, row["received_at"], status=lc.Status(row["status"]))
+    row["allowed_actions"] = [a.value for a in lc.allowed_actions(state)]
+    row["history"] = q.history(db, report_id)
+    return row
+
+
+@router.get("/{report_id}/history.csv", summary="The audit trail as CSV", response_class=Response)
+def history_csv(report_id: str, db: DbDep):
+    _report_or_404(db, report_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["ts", "action", "actor", "note", "details"])
+    for h in q.history(db, report_id):
+        writer.writerow([h["ts"].isoformat(), h["action"], h["actor"], h["note"] or "",
+                         json.dumps(h["details"], ensure_ascii=False)])
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{report_id}-history.csv"'})
+
+
+@router.get("/{report_id}/photo", summary="The photo sent with a report")
+def photo(report_id: str, settings: SettingsDep):
+    for kind, media in (("jpg", "image/jpeg"), ("png", "image/png")):
+        path = settings.data_dir / "photos" / f"{report_id}.{kind}"
+        if path.is_file() and path.parent.name == "photos":
+            return FileResponse(path, media_type=media)
+    raise HTTPException(404, f"report {report_id!r} has no photo")
+
+
+@router.post("/{report_id}/actions", status_code=202,
+             summary="Acknowledge, respond, assign, resolve, close, reopen, reject or override")
+def act(report_id: str, body: ActionIn, db: DbDep, clock: ClockDep, user: OperatorDep,
+        publisher: PublisherDep):
+    if body.action == ev.ReportAction.RATE:
+        raise HTTPException(403, "only the citizen rates a response: POST .../rating")
+    row = _report_or_404(db, report_id)
+    if body.category and body.category not in load_taxonomy().codes:
+        raise HTTPException(422, f"category {body.category!r} is not in the taxonomy")
+    event = ev.ReportEvent(ts=clock.now(), report_id=report_id, actor=user.username,
+                           **body.model_dump(exclude_none=True))
+    state = lc.apply(_state(row), event)  # raises InvalidTransition -> 409
+    publisher.publish(tp.REPORT_EVENTS, event)
+    publisher.flush()
+    return {"event_id": event.event_id, "status": state.status.value, "action": body.action}
+
+
+@router.get("/{report_id}/status", summary="The citizen's view: status and response")
+def citizen_status(report_id: str, db: DbDep, clock: ClockDep):
+    row = with_clock(_report_or_404(db, report_id), clock.now())
+    return {"report_id": report_id, "status": row["status"],
+            "response": row["last_response"], "received_at": row["received_at"],
+            "expected_response_by": row["due_at"], "updated_at": row["updated_at"],
+            "rating": row["rating"]}
+
+
+@router.post("/{report_id}/rating", status_code=202, summary="The citizen rates the response")
+def rate(report_id: str, body: RatingIn, db: DbDep, clock: ClockDep, publisher: PublisherDep):
+    row = _report_or_404(db, report_id)
+    if row.get("client_key") != body.client_key:
+        raise HTTPException(403, "the client_key does not match the one this report was sent "
+                                 "with; only its sender can rate it")
+    event = ev.ReportEvent(ts=clock.now(), report_id=report_id, actor="citizen",
+                           action=ev.ReportAction.RATE, rating=body.rating, note=body.comment)
+    lc.apply(_state(row), event)
+    publisher.publish(tp.REPORT_EVENTS, event)
+    publisher.flush()
+    return {"event_id": event.event_id, "rating": body.rating}
+
+
+def _state(row: dict) -> lc.Report:
+    return lc.Report(
+        row["report_id"], row["received_at"], status=lc.Status(row["status"]),
+        urgency=ev.Urgency(row["urgency"]) if row["urgency"] else None,
+        category=row["category"], department=row["department"], overridden=row["overridden"],
+        first_response_at=row["first_response_at"], acknowledged_at=row["acknowledged_at"])

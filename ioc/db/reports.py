@@ -1,0 +1,110 @@
+"""Read queries for citizen reports: the operator queue, one report, its audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from ioc.policy import SlaPolicy
+
+_REPORT_COLUMNS = """
+    s.report_id, s.received_at, s.status, s.is_open, s.urgency, s.category, s.department,
+    s.confidence, s.cues, s.needs_review, s.overridden, s.assignee, s.acknowledged_at,
+    s.first_response_at, s.last_response, s.resolved_at, s.closed_at, s.rejected_reason,
+    s.rating, s.due_at, s.resolve_due_at, s.updated_at,
+    r.text, r.lang, r.lat, r.lon, r.ward, r.address, r.category_hint, r.source, r.photo_url,
+    r.contact, r.client_key
+"""
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    ward: str | None = None
+    category: str | None = None
+    urgency: str | None = None
+    department: str | None = None
+    sla_state: str | None = None  # ok | warning | breached
+    status: str | None = None
+
+
+def _sla_condition(state: str, warn_share: float) -> str:
+    unanswered = "s.first_response_at IS NULL"
+    if state == "breached":
+        return f"{unanswered} AND s.due_at < :now"
+    if state == "warning":
+        return (f"{unanswered} AND s.due_at >= :now AND "
+                f"s.due_at - :now <= (s.due_at - s.received_at) * {warn_share}")
+    if state == "ok":
+        return (f"(s.first_response_at IS NOT NULL OR "
+                f"s.due_at - :now > (s.due_at - s.received_at) * {warn_share})")
+    raise ValueError(state)
+
+
+def queue(conn: sa.Connection, now: datetime, flt: QueueFilter, policy: SlaPolicy,
+          limit: int, offset: int = 0) -> tuple[list[dict], int]:
+    """Open reports: unanswered first, then by due time (the breached are due earliest)."""
+    where = ["s.is_open"]
+    params: dict = {"now": now, "limit": limit, "offset": offset}
+    for column in ("ward", "category", "urgency", "department", "status"):
+        value = getattr(flt, column)
+        if value:
+            table = "r" if column == "ward" else "s"
+            where.append(f"{table}.{column} = :{column}")
+            params[column] = value
+    if flt.sla_state:
+        where.append(_sla_condition(flt.sla_state, policy.warn_share_left))
+    clause = " AND ".join(where)
+    rows = conn.execute(sa.text(
+        f"SELECT {_REPORT_COLUMNS} FROM report_state s JOIN citizen_reports r USING (report_id) "
+        f"WHERE {clause} ORDER BY (s.first_response_at IS NOT NULL), s.due_at, s.report_id "
+        f"LIMIT :limit OFFSET :offset"), params).mappings().all()
+    total = conn.execute(sa.text(
+        f"SELECT count(*) FROM report_state s JOIN citizen_reports r USING (report_id) "
+        f"WHERE {clause}"), params).scalar_one()
+    return [dict(r) for r in rows], total
+
+
+def one(conn: sa.Connection, report_id: str) -> dict | None:
+    row = conn.execute(sa.text(
+        f"SELECT {_REPORT_COLUMNS} FROM report_state s JOIN citizen_reports r USING (report_id) "
+        f"WHERE s.report_id = :id"), {"id": report_id}).mappings().first()
+    return dict(row) if row else None
+
+
+def received(conn: sa.Connection, report_id: str) -> dict | None:
+    """A report as received, even before persistence has folded it into report_state."""
+    row = conn.execute(sa.text("SELECT report_id, ts, client_key FROM citizen_reports "
+                               "WHERE report_id = :id"), {"id": report_id}).mappings().first()
+    return dict(row) if row else None
+
+
+def history(conn: sa.Connection, report_id: str) -> list[dict]:
+    """The audit trail: receipt, each triage and each lifecycle event, oldest first."""
+    rows = conn.execute(sa.text("""
+        SELECT ts, 'receive' AS action, source AS actor, NULL AS note, '{}'::jsonb AS details
+          FROM citizen_reports WHERE report_id = :id
+        UNION ALL
+        SELECT ts, 'triage', 'triage:' || model_version, NULL,
+               jsonb_build_object('urgency', urgency, 'category', category,
+                                  'department', department, 'confidence', confidence,
+                                  'cues', cues, 'needs_review', needs_review)
+          FROM report_triage WHERE report_id = :id
+        UNION ALL
+        SELECT ts, action, actor, note, details FROM report_events WHERE report_id = :id
+        ORDER BY ts"""), {"id": report_id}).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def overrides(conn: sa.Connection) -> list[dict]:
+    """Operator overrides as labelled data: the report's text and the label the operator gave."""
+    rows = conn.execute(sa.text("""
+        SELECT e.report_id AS id, r.text, r.lang,
+               coalesce(e.details->>'category', s.category) AS category,
+               coalesce(e.details->>'urgency', s.urgency) AS urgency,
+               e.actor, e.ts
+          FROM report_events e JOIN citizen_reports r USING (report_id)
+          JOIN report_state s USING (report_id)
+         WHERE e.action = 'override' ORDER BY e.ts""")).mappings().all()
+    return [dict(r) for r in rows]

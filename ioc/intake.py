@@ -1,0 +1,109 @@
+"""Citizen report intake: the one place a submitted report is checked and turned into a
+`CitizenReport` event, whichever door it came through (the app's JSON API or Open311).
+
+Pure: refusals are `IntakeRefused` with a message a person can act on; the routes map them to
+their own error formats.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ioc import events as ev
+from ioc.city import City
+from ioc.taxonomy import Taxonomy
+from ioc.text import normalize
+
+MAX_TEXT = 4000
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+_NAMESPACE = uuid.UUID("2b1c9a44-1f0e-4a59-8c43-5d7f0a9e6b21")
+
+
+class IntakeRefused(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class ReportIn(BaseModel):
+    """What a citizen app sends."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    text: str = Field(description="What happened, in Vietnamese or English (1-4,000 characters)")
+    lat: float | None = Field(None, description="Latitude (WGS84)")
+    lon: float | None = Field(None, description="Longitude (WGS84)")
+    address: str | None = Field(None, max_length=300)
+    category_hint: str | None = Field(None, description="A category code, if the citizen chose one")
+    contact: str | None = Field(None, max_length=200, description="Phone or e-mail, optional")
+    lang: str | None = Field(None, description="'vi' or 'en', if known")
+    client_key: str | None = Field(
+        None, max_length=128,
+        description="Idempotency key: the same key always means the same report")
+
+    @field_validator("lang")
+    @classmethod
+    def _lang(cls, v: str | None) -> str | None:
+        if v is not None and v not in ("vi", "en"):
+            raise ValueError("must be 'vi' or 'en'")
+        return v
+
+
+def report_id_for(client_key: str | None) -> str:
+    """A resubmission with the same key gets the same id, so it is stored once."""
+    if client_key:
+        return "R-" + uuid.uuid5(_NAMESPACE, client_key).hex[:12]
+    return "R-" + uuid.uuid4().hex[:12]
+
+
+def accept(data: ReportIn, *, source: ev.ReportSource, received_at: datetime, city: City,
+           taxonomy: Taxonomy, photo_url: str | None = None) -> ev.CitizenReport:
+    text = normalize(data.text)
+    if not text:
+        raise IntakeRefused("text", "is empty; describe what happened and where")
+    if len(text) > MAX_TEXT:
+        raise IntakeRefused("text", f"is {len(text)} characters; shorten it to at most "
+                                    f"{MAX_TEXT}")
+    if data.lat is None or data.lon is None:
+        raise IntakeRefused("lat/lon", "the location is missing; send lat and lon (WGS84)")
+    if not city.contains(data.lat, data.lon):
+        s, w, n, e = city.bbox
+        raise IntakeRefused("lat/lon", f"({data.lat}, {data.lon}) is outside {city.name}; "
+                                       f"this service covers about {s:.2f}–{n:.2f} N, "
+                                       f"{w:.2f}–{e:.2f} E")
+    if data.category_hint and data.category_hint not in taxonomy.codes:
+        raise IntakeRefused("category_hint", f"{data.category_hint!r} is not a category; use "
+                                             f"one of {', '.join(sorted(taxonomy.codes))}")
+    ward = city.ward_at(data.lat, data.lon)
+    event_id = (uuid.uuid5(_NAMESPACE, f"event|{data.client_key}") if data.client_key
+                else uuid.uuid4())
+    return ev.CitizenReport(
+        event_id=event_id, ts=received_at, report_id=report_id_for(data.client_key), text=text,
+        lang=data.lang, lat=data.lat, lon=data.lon, ward=ward.slug if ward else None,
+        address=data.address, category_hint=data.category_hint, source=source,
+        contact=data.contact, photo_url=photo_url, client_key=data.client_key)
+
+
+def check_photo(content: bytes, content_type: str | None) -> str:
+    """Returns the file extension for a valid JPEG or PNG photo, or refuses it."""
+    if len(content) > MAX_PHOTO_BYTES:
+        raise IntakeRefused("photo", f"is {len(content) / 2**20:.1f} MB; send at most "
+                                     f"{MAX_PHOTO_BYTES // 2**20} MB")
+    if content.startswith(b"\xff\xd8\xff"):
+        kind = "jpg"
+    elif content.startswith(b"\x89PNG\r\n\x1a\n"):
+        kind = "png"
+    else:
+        got = content_type or "an unknown type"
+        raise IntakeRefused("photo", f"is not a JPEG or PNG image (got {got}); send a photo "
+                                     "taken with the camera")
+    import cv2
+    import numpy as np
+
+    if cv2.imdecode(np.frombuffer(content, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8) is None:
+        raise IntakeRefused("photo", "is damaged and cannot be opened; take it again")
+    return kind

@@ -1,0 +1,115 @@
+"""A citizen report through the real broker and database: intake, the projection into the
+operator queue, lifecycle actions with refusals, the audit trail, and bad input."""
+
+from __future__ import annotations
+
+import base64
+import threading
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ioc import accounts
+from ioc.api.main import create_app
+from ioc.db.session import connect
+from ioc.persistence import make_worker
+from waiting import wait_until
+
+pytestmark = pytest.mark.integration
+
+CENTRE = {"lat": 10.9375, "lon": 107.2420}
+
+
+@pytest.fixture
+def api(settings):
+    with connect(settings, autocommit=True) as conn:
+        accounts.add_user(conn, "op1", "operator", "op1-password")
+        accounts.add_user(conn, "boss", "leader", "boss-password")
+    stop = threading.Event()
+    worker = make_worker(settings)
+    thread = threading.Thread(target=worker.run, args=(stop,))
+    thread.start()
+    with TestClient(create_app(settings)) as client:
+        yield client
+    stop.set()
+    thread.join(30)
+
+
+def token(api, user: str, password: str) -> dict:
+    r = api.post("/api/auth/login", json={"username": user, "password": password})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+def stored(api, report_id: str) -> dict | None:
+    r = api.get(f"/api/reports/{report_id}")
+    return r.json() if r.status_code == 200 else None
+
+
+def test_report_lifecycle_through_the_queue(api):
+    text = "Nước ngập tới đầu gối ở đường CMT8, có người già mắc kẹt <script>alert(1)</script>"
+    r = api.post("/api/reports", json={"text": text, **CENTRE, "client_key": "app-1"})
+    assert r.status_code == 201, r.text
+    report_id = r.json()["report_id"]
+    again = api.post("/api/reports", json={"text": text, **CENTRE, "client_key": "app-1"})
+    assert again.json()["report_id"] == report_id, "one idempotency key, one report"
+
+    report = wait_until(lambda: stored(api, report_id), 30, "the report reaches the queue")
+    assert report["text"] == text, "stored as text, exactly as sent"
+    assert report["status"] == "received" and report["sla_state"] == "ok"
+    assert report["ward"], "the ward is found from the location"
+    queue = api.get("/api/reports/queue").json()
+    assert [x["report_id"] for x in queue["reports"]] == [report_id]
+
+    op = token(api, "op1", "op1-password")
+    refused = api.post(f"/api/reports/{report_id}/actions", headers=op,
+                       json={"action": "resolve"})
+    assert refused.status_code == 409 and "respond to the citizen first" in refused.json()["detail"]
+    assert api.post(f"/api/reports/{report_id}/actions", json={"action": "acknowledge"}
+                    ).status_code == 401
+    leader = token(api, "boss", "boss-password")
+    assert api.post(f"/api/reports/{report_id}/actions", headers=leader,
+                    json={"action": "acknowledge"}).status_code == 403
+
+    for action in ({"action": "acknowledge"},
+                   {"action": "respond", "note": "Đội cứu hộ đang tới / rescue team on the way"}):
+        assert api.post(f"/api/reports/{report_id}/actions", headers=op, json=action
+                        ).status_code == 202
+    report = wait_until(lambda: (x := stored(api, report_id))["status"] == "responded" and x,
+                        30, "the response is folded into the report")
+    assert report["sla_state"] == "met" and report["first_response_at"]
+    status = api.get(f"/api/reports/{report_id}/status").json()
+    assert status["response"].startswith("Đội cứu hộ")
+
+    history = report["history"]
+    assert [h["action"] for h in history] == ["receive", "acknowledge", "respond"]
+    assert history[1]["actor"] == "op1"
+    csv_text = api.get(f"/api/reports/{report_id}/history.csv").text
+    assert "respond,op1" in csv_text and "<script>" not in csv_text.split("\n")[0]
+
+
+def _refusal(api, body: dict) -> str:
+    r = api.post("/api/reports", json=body)
+    assert r.status_code == 422, r.text
+    return r.json()["detail"]
+
+
+def test_bad_intake_is_refused_with_a_reason_and_nothing_is_stored(api, settings):
+    assert "text" in _refusal(api, {"text": "   ", **CENTRE})
+    assert "at most 4000" in _refusal(api, {"text": "x" * 4001, **CENTRE})
+    assert "outside" in _refusal(api, {"text": "ngập", "lat": 21.03, "lon": 105.85})
+    assert "location is missing" in _refusal(api, {"text": "ngập"})
+    assert "not a category" in _refusal(api, {"text": "ngập", **CENTRE,
+                                              "category_hint": "ufo"})
+    not_image = base64.b64encode(b"GIF89a not a photo").decode()
+    assert "not a JPEG or PNG" in _refusal(api, {"text": "ngập", **CENTRE,
+                                                 "photo_base64": not_image})
+    assert "base64" in _refusal(api, {"text": "ngập", **CENTRE, "photo_base64": "%%%"})
+    with connect(settings) as conn:
+        assert conn.execute("SELECT count(*) FROM citizen_reports").fetchone()[0] == 0
+
+
+def test_unknown_report_is_a_404_that_says_so(api):
+    r = api.get(f"/api/reports/R-{uuid.uuid4().hex[:12]}")
+    assert r.status_code == 404 and "no report" in r.json()["detail"]

@@ -1,0 +1,74 @@
+"""The SLA clock, with property-based tests over receipt times, urgencies and `now`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from ioc import sla
+from ioc.events import Urgency
+from ioc.policy import SlaPolicy, Target
+
+POLICY = SlaPolicy()
+T0 = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
+times = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1),
+                     timezones=st.just(UTC))
+offsets = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=30))
+urgencies = st.sampled_from([Urgency.URGENT, Urgency.NORMAL, None])
+
+
+@given(times)
+def test_urgent_is_due_two_hours_after_receipt(received):
+    assert sla.due_at(received, Urgency.URGENT, POLICY) == received + timedelta(hours=2)
+
+
+@given(times, urgencies, offsets)
+def test_state_follows_time_left(received, urgency, elapsed):
+    clock = sla.first_response(received, urgency, None, received + elapsed, POLICY)
+    window = timedelta(hours=sla.target(urgency, POLICY).respond_h)
+    left = window - elapsed
+    assert clock.left_s == pytest.approx(left.total_seconds())
+    if left < timedelta(0):
+        assert clock.state == sla.SlaState.BREACHED
+    elif left <= window * 0.25:
+        assert clock.state == sla.SlaState.WARNING
+    else:
+        assert clock.state == sla.SlaState.OK
+
+
+@given(times, urgencies, offsets, offsets)
+def test_a_response_stops_the_clock(received, urgency, to_response, later):
+    responded = received + to_response
+    a = sla.first_response(received, urgency, responded, responded, POLICY)
+    b = sla.first_response(received, urgency, responded, responded + later, POLICY)
+    assert a == b
+    assert a.state in (sla.SlaState.MET, sla.SlaState.MISSED)
+    assert (a.state == sla.SlaState.MET) == (responded <= a.due_at)
+
+
+@given(times, offsets)
+def test_reclassified_to_urgent_is_due_at_receipt_plus_two_hours(received, elapsed):
+    now = received + elapsed
+    clock = sla.first_response(received, Urgency.URGENT, None, now, POLICY)
+    assert clock.due_at == received + timedelta(hours=2)
+    assert (clock.state == sla.SlaState.BREACHED) == (elapsed > timedelta(hours=2))
+
+
+def test_untriaged_reports_are_held_to_the_urgent_target():
+    assert sla.due_at(T0, None, POLICY) == sla.due_at(T0, Urgency.URGENT, POLICY)
+
+
+def test_warning_starts_with_a_quarter_of_the_target_left():
+    just_before = T0 + timedelta(minutes=89, seconds=59)
+    assert sla.first_response(T0, Urgency.URGENT, None, just_before, POLICY).state == "ok"
+    at = T0 + timedelta(minutes=90)
+    assert sla.first_response(T0, Urgency.URGENT, None, at, POLICY).state == "warning"
+
+
+def test_the_two_hours_cannot_be_configured_away():
+    with pytest.raises(ValidationError, match="within 2 hours"):
+        SlaPolicy(urgent=Target(respond_h=4, resolve_h=24))
