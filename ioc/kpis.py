@@ -5,6 +5,7 @@ screen and the tests. The database queries that gather the inputs live in `ioc.d
 from __future__ import annotations
 
 import bisect
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -69,6 +70,22 @@ class Reading:
 
 
 @dataclass(frozen=True)
+class ReportFacts:
+    """What the report KPIs need of one report (from report_state)."""
+
+    received_at: datetime
+    urgency: str | None
+    due_at: datetime
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    resolve_due_at: datetime
+    is_open: bool
+    rating: int | None
+    category: str | None
+    ward: str | None
+
+
+@dataclass(frozen=True)
 class KpiInputs:
     """What the KPIs are computed from; gathered by ioc.db.queries.kpi_inputs."""
 
@@ -76,10 +93,7 @@ class KpiInputs:
     latest: list[Reading]  # newest reading per sensor that has reported
     camera_ids: list[str]
     camera_last_seen: dict[str, datetime]
-    report_times: list[datetime]  # receipt times of reports in the window
-    report_wards: list[str | None]
-    report_categories: list[str | None]
-    sensor_ward: dict[str, str] = field(default_factory=dict)
+    reports: list[ReportFacts]  # received in the window, plus every report still open
 
 
 @dataclass(frozen=True)
@@ -93,8 +107,81 @@ class Kpi:
     detail: dict = field(default_factory=dict)
 
 
-def compute(inputs: KpiInputs, now: datetime, *, sensor_stale: timedelta,
-            camera_stale: timedelta, water_warn_m: float, water_alarm_m: float) -> list[Kpi]:
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def report_kpis(reports: list[ReportFacts], now: datetime, window_start: datetime,
+                day_start: datetime) -> list[Kpi]:
+    """The citizen-report KPIs. A report counts towards "responded within 2 h" once it is
+    decided: answered, or past its due time unanswered."""
+    in_window = [r for r in reports if r.received_at >= window_start]
+    urgent = [r for r in in_window if r.urgency == "urgent"]
+    decided = [r for r in urgent if r.first_response_at is not None or r.due_at < now]
+    on_time = [r for r in decided if r.first_response_at is not None
+               and r.first_response_at <= r.due_at]
+    minutes = [(r.first_response_at - r.received_at).total_seconds() / 60
+               for r in in_window if r.first_response_at is not None]
+    open_urgent = [r for r in reports if r.is_open and r.urgency == "urgent"
+                   and r.first_response_at is None]
+    least_left = min(((r.due_at - now).total_seconds() for r in open_urgent), default=None)
+    breaches_today = [r for r in reports if day_start <= r.due_at <= now and (
+        r.first_response_at is None or r.first_response_at > r.due_at)]
+    resolved = [r for r in in_window if r.resolved_at is not None]
+    resolved_on_time = [r for r in resolved if r.resolved_at <= r.resolve_due_at]
+    ratings = [r.rating for r in in_window if r.rating is not None]
+
+    def pct(part: list, whole: list) -> float | None:
+        return round(100 * len(part) / len(whole), 1) if whole else None
+
+    sla_pct = pct(on_time, decided)
+    return [
+        Kpi("urgent_responded_in_2h_pct", sla_pct, "%", "Phản ánh khẩn được trả lời trong 2 giờ",
+            "Urgent reports answered within 2 h",
+            status="unknown" if sla_pct is None else "ok" if sla_pct >= 95
+            else "warning" if sla_pct >= 80 else "alarm",
+            detail={"decided": len(decided), "on_time": len(on_time)}),
+        Kpi("response_minutes_median", _round(percentile(minutes, 50)), "min",
+            "Thời gian trả lời (trung vị)", "Time to first response (median)",
+            detail={"responded": len(minutes)}),
+        Kpi("response_minutes_p90", _round(percentile(minutes, 90)), "min",
+            "Thời gian trả lời (P90)", "Time to first response (p90)"),
+        Kpi("open_urgent", len(open_urgent), "reports", "Phản ánh khẩn đang chờ",
+            "Open urgent reports",
+            status="alarm" if least_left is not None and least_left < 0
+            else "warning" if open_urgent else "ok",
+            detail={"least_left_s": None if least_left is None else round(least_left)}),
+        Kpi("breaches_today", len(breaches_today), "reports", "Quá hạn hôm nay",
+            "Breaches today", status="alarm" if breaches_today else "ok"),
+        Kpi("resolved_on_time_pct", pct(resolved_on_time, resolved), "%",
+            "Giải quyết đúng hạn", "Resolved on time",
+            detail={"resolved": len(resolved)}),
+        Kpi("satisfaction", _round(sum(ratings) / len(ratings), 2) if ratings else None, "/5",
+            "Mức độ hài lòng", "Citizen satisfaction",
+            detail={"ratings": len(ratings),
+                    "satisfied_pct": pct([x for x in ratings if x >= 4], ratings)}),
+        Kpi("reports_24h", len([r for r in reports if now - r.received_at <= timedelta(hours=24)
+                                and r.received_at <= now]),
+            "reports", "Phản ánh 24 giờ qua", "Reports, last 24 h"),
+        Kpi("reports_by_ward", len(in_window), "reports", "Phản ánh theo phường/xã",
+            "Reports by ward", detail=dict(Counter(r.ward or "?" for r in in_window))),
+        Kpi("reports_by_category", len(in_window), "reports", "Phản ánh theo lĩnh vực",
+            "Reports by category", detail=dict(Counter(r.category or "?" for r in in_window))),
+    ]
+
+
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def compute(inputs: KpiInputs, now: datetime, *, window_start: datetime, day_start: datetime,
+            sensor_stale: timedelta, camera_stale: timedelta, water_warn_m: float,
+            water_alarm_m: float) -> list[Kpi]:
     fresh = [r for r in inputs.latest if now - r.ts <= sensor_stale]
     last_seen = {r.sensor_id: r.ts for r in inputs.latest}
     sensors_online = online_share([last_seen.get(s) for s in inputs.sensor_ids], now, sensor_stale)
@@ -110,9 +197,9 @@ def compute(inputs: KpiInputs, now: datetime, *, sensor_stale: timedelta,
     water = worst("water_level")
     water_status = ("unknown" if water is None else "alarm" if water >= water_alarm_m
                     else "warning" if water >= water_warn_m else "ok")
-    today = [t for t in inputs.report_times if now - t <= timedelta(hours=24)]
 
     return [
+        *report_kpis(inputs.reports, now, window_start, day_start),
         Kpi("aqi_max", aqi, "VN_AQI", "Chỉ số AQI cao nhất", "Highest AQI",
             status={"good": "ok", "moderate": "ok", "poor": "warning",
                     "unknown": "unknown"}.get(band[0], "alarm"),
@@ -123,10 +210,4 @@ def compute(inputs: KpiInputs, now: datetime, *, sensor_stale: timedelta,
             "Sensors online", status="ok" if sensors_online >= 0.9 else "warning"),
         Kpi("cameras_online_pct", round(100 * cameras_online, 1), "%", "Camera trực tuyến",
             "Cameras online", status="ok" if cameras_online >= 0.9 else "warning"),
-        Kpi("reports_24h", len(today), "reports", "Phản ánh 24 giờ qua", "Reports, last 24 h"),
-        Kpi("reports_by_ward", len(inputs.report_wards), "reports", "Phản ánh theo phường/xã",
-            "Reports by ward", detail=dict(Counter(w or "?" for w in inputs.report_wards))),
-        Kpi("reports_by_category", len(inputs.report_categories), "reports",
-            "Phản ánh theo lĩnh vực", "Reports by category",
-            detail=dict(Counter(c or "?" for c in inputs.report_categories))),
     ]

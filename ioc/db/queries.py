@@ -6,24 +6,24 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from ioc.kpis import KpiInputs, Reading
+from ioc.kpis import KpiInputs, Reading, ReportFacts
 
 
 def kpi_inputs(conn: sa.Connection, sensor_ids: list[str], camera_ids: list[str],
-               since: datetime) -> KpiInputs:
+               since: datetime, now: datetime) -> KpiInputs:
     latest = [Reading(r.sensor_id, r.kind, r.value, r.ts) for r in conn.execute(sa.text(
         "SELECT sensor_id, kind, value, ts FROM sensor_latest"))]
     cameras = {r.camera_id: r.ts for r in conn.execute(sa.text(
         "SELECT camera_id, ts FROM camera_snapshots"))}
-    reports = conn.execute(sa.text(
-        "SELECT r.ts, r.ward, coalesce(t.category, r.category_hint) AS category "
-        "FROM citizen_reports r LEFT JOIN LATERAL (SELECT category FROM report_triage t "
-        "  WHERE t.report_id = r.report_id ORDER BY t.ts DESC LIMIT 1) t ON true "
-        "WHERE r.ts >= :since"), {"since": since}).all()
-    return KpiInputs(
-        sensor_ids=sensor_ids, latest=latest, camera_ids=camera_ids, camera_last_seen=cameras,
-        report_times=[r.ts for r in reports], report_wards=[r.ward for r in reports],
-        report_categories=[r.category for r in reports])
+    earliest = min(since, now - timedelta(days=2))  # also today's breaches and the 24 h count
+    reports = [ReportFacts(**r) for r in conn.execute(sa.text(
+        "SELECT s.received_at, s.urgency, s.due_at, s.first_response_at, s.resolved_at, "
+        "s.resolve_due_at, s.is_open, s.rating, coalesce(s.category, r.category_hint) AS "
+        "category, r.ward FROM report_state s JOIN citizen_reports r USING (report_id) "
+        "WHERE s.received_at >= :since OR s.is_open OR s.due_at >= :since"),
+        {"since": earliest}).mappings()]
+    return KpiInputs(sensor_ids=sensor_ids, latest=latest, camera_ids=camera_ids,
+                     camera_last_seen=cameras, reports=reports)
 
 
 def sensors_latest(conn: sa.Connection) -> list[dict]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response
@@ -22,14 +23,17 @@ def get_kpis(db: DbDep, clock: ClockDep, settings: SettingsDep,
                                               description="Window in hours, ending now")] = 24):
     city = load_city()
     now = clock.now()
+    window_start = now - timedelta(hours=window_h)
     inputs = queries.kpi_inputs(db, [s.id for s in city.sensors],
                                 [c.id for c in city.cameras[:settings.cameras]],
-                                now - timedelta(hours=window_h))
+                                window_start, now)
+    local = now.astimezone(ZoneInfo(settings.display_tz))
+    day_start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
     policy = load_policy()
     # Staleness in scenario time: readings and frames are stamped by the scenario clock.
     frame_period_s = settings.scenario_speed / settings.camera_fps if settings.camera_fps else 0
     values = kpis.compute(
-        inputs, now,
+        inputs, now, window_start=window_start, day_start=day_start,
         sensor_stale=timedelta(seconds=policy.sensor_stale_intervals * settings.sensor_interval_s),
         camera_stale=timedelta(seconds=max(policy.camera_stale_s, 3 * frame_period_s)),
         water_warn_m=policy.water_level.warn_m, water_alarm_m=policy.water_level.alarm_m)
