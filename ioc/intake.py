@@ -65,6 +65,10 @@ def accept(data: ReportIn, *, source: ev.ReportSource, received_at: datetime, ci
     text = normalize(data.text)
     if not text:
         raise IntakeRefused("text", "is empty; describe what happened and where")
+    for name in ("text", "address", "contact", "client_key"):
+        value = getattr(data, name)
+        if value and any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
+            raise IntakeRefused(name, "contains control characters; send plain text")
     if len(text) > MAX_TEXT:
         raise IntakeRefused("text", f"is {len(text)} characters; shorten it to at most "
                                     f"{MAX_TEXT}")

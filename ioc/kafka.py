@@ -68,6 +68,8 @@ def decode(topic: tp.Topic, value: bytes | None, headers: list[tuple[str, bytes]
         if not value.startswith(b"\xff\xd8"):
             raise Undecodable("camera frame value is not a JPEG (missing FF D8 start marker)")
         raw = meta
+    if b"\\u0000" in raw:  # PostgreSQL text cannot hold NUL: refuse it here, not in the writer
+        raise Undecodable("contains a NUL character (\\u0000), which cannot be stored")
     try:
         return topic.model.model_validate_json(raw)
     except ValidationError as exc:

@@ -83,7 +83,8 @@ class Worker:
         self.name = name
         self.topics = {settings.topic(t.name): t for t in topics}
         self.sink = sink
-        self.group = group or name
+        # The prefix that isolates topics (tests, side-by-side cities) isolates groups too.
+        self.group = group or f"{settings.topic_prefix}{name}"
         self.publisher = publisher or Publisher(settings)
         self.stats = WorkerStats()
         self.instance = f"{socket.gethostname()}:{os.getpid()}"

@@ -6,7 +6,7 @@ from collections import Counter
 
 from fastapi import FastAPI, Request
 
-from ioc.api import errors
+from ioc.api import errors, open311
 from ioc.api.routes import auth, city, reports, system
 from ioc.clock import Clock
 from ioc.config import Settings, get_settings
@@ -35,4 +35,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(city.router)
     app.include_router(reports.router)
     app.include_router(auth.router)
+    app.include_router(open311.router)
     return app

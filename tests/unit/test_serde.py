@@ -112,3 +112,10 @@ def test_event_ids_are_unique():
     assert len({ev.SensorReading(ts=TS, sensor_id="a", kind="pm25", value=1, unit="x").event_id
                 for _ in range(100)}) == 100
     assert isinstance(SAMPLES[tp.ALERTS.name].event_id, uuid.UUID)
+
+
+def test_a_nul_character_is_dead_lettered_not_stored():
+    with pytest.raises(Undecodable, match="NUL"):
+        decode(tp.CITIZEN_REPORTS, json.dumps({
+            "ts": "2026-07-01T08:00:00Z", "report_id": "R-1", "text": "ngập\u0000",
+            "lat": 10.93, "lon": 107.24}).encode(), [])
