@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -90,6 +91,16 @@ def accept(data: ReportIn, *, source: ev.ReportSource, received_at: datetime, ci
         lang=data.lang, lat=data.lat, lon=data.lon, ward=ward.slug if ward else None,
         address=data.address, category_hint=data.category_hint, source=source,
         contact=data.contact, photo_url=photo_url, client_key=data.client_key)
+
+
+def store_photo(data_dir: Path, report: ev.CitizenReport, content: bytes,
+                content_type: str | None = None) -> ev.CitizenReport:
+    """Check and keep a report's photo under data_dir/photos; the report now points at it."""
+    kind = check_photo(content, content_type)
+    folder = data_dir / "photos"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{report.report_id}.{kind}").write_bytes(content)
+    return report.model_copy(update={"photo_url": f"/api/reports/{report.report_id}/photo"})
 
 
 def check_photo(content: bytes, content_type: str | None) -> str:

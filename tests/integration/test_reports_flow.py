@@ -113,3 +113,19 @@ def test_bad_intake_is_refused_with_a_reason_and_nothing_is_stored(api, settings
 def test_unknown_report_is_a_404_that_says_so(api):
     r = api.get(f"/api/reports/R-{uuid.uuid4().hex[:12]}")
     assert r.status_code == 404 and "no report" in r.json()["detail"]
+
+
+def test_a_photo_is_kept_and_served(api):
+    import cv2
+    import numpy as np
+
+    ok, png = cv2.imencode(".png", np.full((40, 60, 3), 200, np.uint8))
+    body = {"text": "Cây đổ chắn ngang đường", **CENTRE,
+            "photo_base64": base64.b64encode(png.tobytes()).decode()}
+    r = api.post("/api/reports", json=body)
+    assert r.status_code == 201, r.text
+    report_id = r.json()["report_id"]
+    report = wait_until(lambda: stored(api, report_id), 30, "the report is stored")
+    photo = api.get(report["photo_url"])
+    assert photo.status_code == 200 and photo.headers["content-type"] == "image/png"
+    assert photo.content == png.tobytes()

@@ -22,7 +22,7 @@ from ioc import topics as tp
 from ioc.api.deps import ClockDep, DbDep, OperatorDep, PublisherDep, SettingsDep
 from ioc.city import load_city
 from ioc.db import reports as q
-from ioc.intake import IntakeRefused, ReportIn, accept, check_photo
+from ioc.intake import IntakeRefused, ReportIn, accept, store_photo
 from ioc.policy import load_policy
 from ioc.taxonomy import load_taxonomy
 
@@ -87,11 +87,7 @@ def submit(body: AppReportIn, publisher: PublisherDep, clock: ClockDep, settings
     report = accept(data, source=ev.ReportSource.APP, received_at=clock.now(), city=city,
                     taxonomy=taxonomy)
     if photo is not None:
-        kind = check_photo(photo, None)
-        folder = settings.data_dir / "photos"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{report.report_id}.{kind}").write_bytes(photo)
-        report = report.model_copy(update={"photo_url": f"/api/reports/{report.report_id}/photo"})
+        report = store_photo(settings.data_dir, report, photo)
     publisher.publish(tp.CITIZEN_REPORTS, report)
     publisher.flush()  # 201 means it is on the broker: it will not be lost
     due = sla.due_at(report.ts, None, load_policy().sla)
