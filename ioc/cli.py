@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -28,6 +29,11 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(bench_app, name="bench")
+triage_app = typer.Typer(
+    invoke_without_command=True,
+    help="Citizen report triage. `ioc triage --in FILE.jsonl --out FILE.jsonl` classifies a "
+         "file; the subcommands build, train and evaluate the model.")
+app.add_typer(triage_app, name="triage")
 
 out = Console()
 err = Console(stderr=True)
@@ -101,7 +107,7 @@ def up() -> None:
 
 
 @app.command()
-def worker(name: Annotated[str, typer.Argument(help="persistence")]) -> None:
+def worker(name: Annotated[str, typer.Argument(help="persistence or triage")]) -> None:
     """Run one worker (a consumer-group member) until SIGTERM."""
     from ioc.worker import stop_on_signals
 
@@ -109,8 +115,10 @@ def worker(name: Annotated[str, typer.Argument(help="persistence")]) -> None:
     setup_logging(settings.log_level, name)
     if name == "persistence":
         from ioc.persistence import make_worker
+    elif name == "triage":
+        from analytics.triage.worker import make_worker
     else:
-        fail(f"unknown worker {name!r}; known: persistence")
+        fail(f"unknown worker {name!r}; known: persistence, triage")
     stop = stop_on_signals()
     make_worker(settings).run(stop)
 
@@ -229,6 +237,125 @@ def bench_ingest(
 
     setup_logging("WARNING")
     for line in run(events=events, latency_rate=rate, console=err):
+        out.print(line, highlight=False, soft_wrap=True)
+
+
+@bench_app.command("triage")
+def bench_triage(
+    reports: Annotated[int, typer.Option(help="Reports to classify (from the generated set)")]
+    = 12_000,
+) -> None:
+    """Triage reports/s in batches and single-report latency, against the raw TF-IDF rate."""
+    from analytics.triage.commands import bench
+
+    setup_logging("WARNING")
+    try:
+        for line in bench(reports=reports):
+            out.print(line, highlight=False, soft_wrap=True)
+    except FileNotFoundError as exc:
+        fail(str(exc))
+
+
+@triage_app.callback()
+def triage(
+    ctx: typer.Context,
+    in_path: Annotated[Path | None, typer.Option(
+        "--in", help='JSONL, one {"id","text"} per line ("lang" optional)')] = None,
+    out_path: Annotated[Path | None, typer.Option(
+        "--out", help='JSONL written: {"id","urgency","category","department","confidence",'
+                      '"cues"} per line')] = None,
+) -> None:
+    """Classify citizen reports: category, department, urgency, confidence and cues."""
+    if ctx.invoked_subcommand is not None:
+        if in_path or out_path:
+            fail("--in/--out classify a file on their own: `ioc triage --in FILE --out FILE`")
+        return
+    if in_path is None and out_path is None:
+        out.print(ctx.get_help(), highlight=False)
+        raise typer.Exit(0)
+    if in_path is None or out_path is None:
+        fail("give both --in FILE.jsonl and --out FILE.jsonl")
+    from analytics.triage.commands import BadInput, classify_file
+
+    setup_logging("WARNING")
+    try:
+        count = classify_file(in_path, out_path)
+    except (BadInput, FileNotFoundError, UnicodeDecodeError) as exc:
+        fail(str(exc))
+    out.print(f"triaged {count} reports -> {out_path}", highlight=False, soft_wrap=True)
+
+
+@triage_app.command("dataset")
+def triage_dataset(
+    out_path: Annotated[Path | None, typer.Option("--out", help="Default: the committed set")]
+    = None,
+    seed: Annotated[int, typer.Option(help="Sub-seeds are seed*100 + 0, 1, …")] = 1,
+    count: Annotated[int, typer.Option(help="Reports to write")] = 24_000,
+) -> None:
+    """Write the generated training set (simulated reports with their labels) as JSONL."""
+    from analytics.triage.evaluate import GENERATED_TRAIN
+    from simulators.dataset import write_training_set
+
+    path = out_path or GENERATED_TRAIN
+    written = write_training_set(path, seed=seed, count=count)
+    out.print(f"wrote {written} labelled reports -> {path}", highlight=False, soft_wrap=True)
+
+
+def _triage_train(data: Path | None, dev: Path | None, overrides: Path | None) -> None:
+    from analytics.triage.commands import train
+    from analytics.triage.evaluate import DEV_PATH, GENERATED_TRAIN
+
+    setup_logging("WARNING")
+    data = data or GENERATED_TRAIN
+    if not data.exists():  # the CLI is the pipeline: analytics never imports simulators
+        from simulators.dataset import write_training_set
+
+        err.print(f"{data} is missing: generating it …")
+        write_training_set(data)
+    try:
+        lines = train(data, dev_path=dev or DEV_PATH, overrides_path=overrides,
+                      progress=lambda msg: err.print(msg, highlight=False, soft_wrap=True))
+    except (FileNotFoundError, ValueError) as exc:
+        fail(str(exc))
+    for line in lines:
+        out.print(line, highlight=False, soft_wrap=True)
+
+
+@triage_app.command("train")
+def triage_train(
+    data: Annotated[Path | None, typer.Option(help="Generated training set (JSONL)")] = None,
+    dev: Annotated[Path | None, typer.Option(help="Hand-written dev set used to tune")] = None,
+    overrides: Annotated[Path | None, typer.Option(help="Operator overrides (JSONL)")] = None,
+) -> None:
+    """Train on the generated set, tune on its validation split + the dev set; save the model."""
+    _triage_train(data, dev, overrides)
+
+
+@triage_app.command("retrain")
+def triage_retrain(
+    overrides: Annotated[Path, typer.Option(
+        help='Operator overrides, JSONL: {"id","text","category","urgency",…} per line')],
+    data: Annotated[Path | None, typer.Option(help="Generated training set (JSONL)")] = None,
+    dev: Annotated[Path | None, typer.Option(help="Hand-written dev set used to tune")] = None,
+) -> None:
+    """Train again with operator overrides folded in (they weigh more than generated text)."""
+    _triage_train(data, dev, overrides)
+
+
+@triage_app.command("evaluate")
+def triage_evaluate(
+    heldout: Annotated[Path | None, typer.Option(help="Held-out set (JSONL)")] = None,
+) -> None:
+    """Evaluate on the frozen held-out set; write heldout_metrics.json and the model card."""
+    from analytics.triage.commands import evaluate
+    from analytics.triage.evaluate import HELDOUT_PATH
+
+    setup_logging("WARNING")
+    try:
+        lines = evaluate(heldout or HELDOUT_PATH)
+    except (FileNotFoundError, ValueError) as exc:
+        fail(str(exc))
+    for line in lines:
         out.print(line, highlight=False, soft_wrap=True)
 
 

@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     heartbeat_interval_s: float = Field(2.0, gt=0, description="Worker heartbeat period")
     worker_stale_s: float = Field(15.0, gt=0, description="A worker silent this long is down")
     worker_lag_warn_s: float = Field(10.0, gt=0, description="A worker this far behind is lagging")
-    expected_workers: str = Field("persistence", description="Workers /health expects, comma-separated")
+    expected_workers: str = Field("persistence,triage", description="Workers /health expects, comma-separated")
 
     display_tz: str = Field("Asia/Ho_Chi_Minh", description="Time zone times are shown in")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")

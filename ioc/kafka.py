@@ -167,26 +167,45 @@ def ensure_topics(settings: Settings, topics: tuple[tp.Topic, ...] = tp.ALL) -> 
 
 
 class Publisher:
-    """Publishes typed events to their topics (with the configured prefix)."""
+    """Publishes typed events to their topics (with the configured prefix).
+
+    `flush()` returns only when every message published since the last flush is on the broker,
+    and raises if any of them failed: after it, a caller may commit or answer "accepted".
+    """
+
+    PRUNE_AT = 10_000
 
     def __init__(self, settings: Settings, producer: KafkaProducer | None = None) -> None:
         self.settings = settings
         self.producer = producer or make_producer(settings)
+        self._pending: list = []
 
     def publish(self, topic: tp.Topic, event: ev.Event, payload: bytes | None = None):
         if not isinstance(event, topic.model):
             raise TypeError(f"{topic.name} carries {topic.model.__name__}, not {type(event).__name__}")
         msg = encode(topic, event, payload)
-        return self.producer.send(
-            self.settings.topic(topic.name), key=msg.key, value=msg.value, headers=msg.headers
-        )
+        future = self.producer.send(
+            self.settings.topic(topic.name), key=msg.key, value=msg.value, headers=msg.headers)
+        self._pending.append(future)
+        if len(self._pending) >= self.PRUNE_AT:  # producers that never flush stay bounded
+            self._raise_failed(done_only=True)
+        return future
 
     def flush(self, timeout_s: float = 30.0) -> None:
         self.producer.flush(timeout=timeout_s)
+        self._raise_failed(done_only=False, timeout_s=timeout_s)
+
+    def _raise_failed(self, done_only: bool, timeout_s: float = 0.0) -> None:
+        pending, self._pending = self._pending, []
+        for i, future in enumerate(pending):
+            if done_only and not future.is_done:
+                self._pending.extend(pending[i:])
+                return
+            future.get(timeout=timeout_s)  # raises the send's error
 
     def close(self) -> None:
         try:
-            self.producer.flush(timeout=10)
+            self.flush(timeout_s=10)
         except KafkaError:
             logger.warning("could not flush producer on close")
         self.producer.close(timeout=5)

@@ -158,6 +158,15 @@ PERSISTED_TOPICS = tuple(tp.BY_NAME[name] for name in TABLES)
 REPORT_TOPICS = {tp.CITIZEN_REPORTS.name, tp.REPORTS_TRIAGED.name, tp.REPORT_EVENTS.name}
 
 
+def _first_receipts(messages: list[Message]) -> list[Message]:
+    """A report submitted twice (same idempotency key, so same report_id) keeps its first
+    receipt time: within a batch, the earliest wins; across batches, the one already stored."""
+    first: dict[str, Message] = {}
+    for m in sorted(messages, key=lambda m: m.event.ts):
+        first.setdefault(m.event.report_id, m)
+    return list(first.values())
+
+
 class PersistenceSink:
     """Writes a batch of messages to their tables in one transaction."""
 
@@ -182,6 +191,8 @@ class PersistenceSink:
                 messages = by_topic.get(name)
                 if not messages:
                     continue
+                if name == tp.CITIZEN_REPORTS.name:
+                    messages = _first_receipts(messages)
                 for table in TABLES[name]:
                     rows = [table.row(m) for m in messages]
                     if table.latest_key:

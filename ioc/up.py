@@ -24,7 +24,7 @@ from ioc.supervisor import Supervisor, ioc_command
 
 logger = logging.getLogger(__name__)
 
-WORKERS = ("persistence",)
+WORKERS = ("persistence", "triage")
 PRODUCERS = ("simulators", "api", "ingest")  # services that publish: paused while the broker recycles
 
 

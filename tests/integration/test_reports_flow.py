@@ -10,6 +10,7 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
+from analytics.triage.worker import make_worker as make_triage_worker
 from ioc import accounts
 from ioc.api.main import create_app
 from ioc.db.session import connect
@@ -27,13 +28,15 @@ def api(settings):
         accounts.add_user(conn, "op1", "operator", "op1-password")
         accounts.add_user(conn, "boss", "leader", "boss-password")
     stop = threading.Event()
-    worker = make_worker(settings)
-    thread = threading.Thread(target=worker.run, args=(stop,))
-    thread.start()
+    threads = [threading.Thread(target=w.run, args=(stop,))
+               for w in (make_worker(settings), make_triage_worker(settings))]
+    for thread in threads:
+        thread.start()
     with TestClient(create_app(settings)) as client:
         yield client
     stop.set()
-    thread.join(30)
+    for thread in threads:
+        thread.join(30)
 
 
 def token(api, user: str, password: str) -> dict:
@@ -55,9 +58,13 @@ def test_report_lifecycle_through_the_queue(api):
     again = api.post("/api/reports", json={"text": text, **CENTRE, "client_key": "app-1"})
     assert again.json()["report_id"] == report_id, "one idempotency key, one report"
 
-    report = wait_until(lambda: stored(api, report_id), 30, "the report reaches the queue")
+    report = wait_until(lambda: (x := stored(api, report_id)) and x["status"] == "triaged" and x,
+                        30, "the report is triaged and reaches the queue")
     assert report["text"] == text, "stored as text, exactly as sent"
-    assert report["status"] == "received" and report["sla_state"] == "ok"
+    assert report["urgency"] == "urgent" and report["category"] == "flooding"
+    assert report["cues"] and all(c.lower() in text.lower() for c in report["cues"])
+    assert report["sla_state"] == "ok"
+    assert report["due_at"] == r.json()["expected_response_by"], "urgent: due 2 h after receipt"
     assert report["ward"], "the ward is found from the location"
     queue = api.get("/api/reports/queue").json()
     assert [x["report_id"] for x in queue["reports"]] == [report_id]
@@ -83,8 +90,8 @@ def test_report_lifecycle_through_the_queue(api):
     assert status["response"].startswith("Đội cứu hộ")
 
     history = report["history"]
-    assert [h["action"] for h in history] == ["receive", "acknowledge", "respond"]
-    assert history[1]["actor"] == "op1"
+    assert [h["action"] for h in history] == ["receive", "triage", "acknowledge", "respond"]
+    assert history[2]["actor"] == "op1"
     csv_text = api.get(f"/api/reports/{report_id}/history.csv").text
     assert "respond,op1" in csv_text and "<script>" not in csv_text.split("\n")[0]
 

@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response
-from fastapi.responses import FileResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ioc import events as ev
@@ -22,7 +23,7 @@ from ioc import topics as tp
 from ioc.api.deps import ClockDep, DbDep, OperatorDep, PublisherDep, SettingsDep
 from ioc.city import load_city
 from ioc.db import reports as q
-from ioc.intake import IntakeRefused, ReportIn, accept, store_photo
+from ioc.intake import IntakeRefused, ReportIn, accept, report_id_for, store_photo
 from ioc.policy import load_policy
 from ioc.taxonomy import load_taxonomy
 
@@ -75,8 +76,13 @@ def _report_or_404(db, report_id: str) -> dict:
 
 
 @router.post("", status_code=201, summary="Submit a citizen report (citizen app)")
-def submit(body: AppReportIn, publisher: PublisherDep, clock: ClockDep, settings: SettingsDep):
+def submit(body: AppReportIn, publisher: PublisherDep, clock: ClockDep, settings: SettingsDep,
+           db: DbDep):
     data = ReportIn.model_validate(body.model_dump(exclude={"photo_base64"}))
+    if data.client_key:  # a resubmission: answer with the report already received
+        known = q.received(db, report_id_for(data.client_key))
+        if known is not None and known["client_key"] == data.client_key:
+            return JSONResponse(jsonable_encoder(_receipt(db, known["report_id"], known["ts"])))
     city, taxonomy = load_city(), load_taxonomy()
     photo = None
     if body.photo_base64:
@@ -90,9 +96,15 @@ def submit(body: AppReportIn, publisher: PublisherDep, clock: ClockDep, settings
         report = store_photo(settings.data_dir, report, photo)
     publisher.publish(tp.CITIZEN_REPORTS, report)
     publisher.flush()  # 201 means it is on the broker: it will not be lost
-    due = sla.due_at(report.ts, None, load_policy().sla)
-    return {"report_id": report.report_id, "status": "received", "received_at": report.ts,
-            "ward": report.ward, "expected_response_by": due}
+    return {**_receipt(db, report.report_id, report.ts), "ward": report.ward}
+
+
+def _receipt(db, report_id: str, received_at: datetime) -> dict:
+    row = q.one(db, report_id)
+    urgency = ev.Urgency(row["urgency"]) if row and row["urgency"] else None
+    return {"report_id": report_id, "status": row["status"] if row else "received",
+            "received_at": received_at,
+            "expected_response_by": sla.due_at(received_at, urgency, load_policy().sla)}
 
 
 @router.get("/queue", summary="Open reports, the most pressing first")

@@ -1,0 +1,1 @@
+"""Analytics stages: workers that turn streams into results (vision, triage, sensor alarms)."""

@@ -1,0 +1,82 @@
+"""The triage worker: citizen reports in, one `ReportTriaged` per report out.
+
+The sink publishes the batch's results and waits until the broker has acknowledged every one of
+them before it returns, so the loop commits the reports' offsets only after their triage is
+durable. A replayed batch gives the same event ids (uuid5 of the report's event id), which the
+idempotent writes downstream absorb.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+
+from analytics.triage.model import TriageModel, TriageResult
+from ioc import topics as tp
+from ioc.clock import Clock
+from ioc.config import Settings
+from ioc.events import CitizenReport, ReportTriaged
+from ioc.kafka import Publisher
+from ioc.worker import Message, Worker
+
+logger = logging.getLogger(__name__)
+
+WORKER_NAME = "triage"
+TRIAGE_NAMESPACE = uuid.UUID("0b7c8f0e-5d6a-4f8e-9a51-3c2d7e1f4a90")
+PUBLISH_TIMEOUT_S = 30.0
+
+
+def triage_event_id(report: CitizenReport) -> uuid.UUID:
+    """The same report always yields the same triage event id."""
+    return uuid.uuid5(TRIAGE_NAMESPACE, str(report.event_id))
+
+
+def triaged(report: CitizenReport, result: TriageResult, model_version: str,
+            now) -> ReportTriaged:
+    """The triage event: stamped `now` on the scenario clock, never before the report."""
+    return ReportTriaged(
+        event_id=triage_event_id(report),
+        ts=max(now, report.ts),
+        report_id=report.report_id,
+        urgency=result.urgency,
+        category=result.category,
+        department=result.department,
+        confidence=round(result.confidence, 4),
+        cues=list(result.cues),
+        needs_review=result.needs_review,
+        model_version=model_version,
+    )
+
+
+class TriageSink:
+    def __init__(self, model: TriageModel, publisher: Publisher, clock: Clock) -> None:
+        self.model = model
+        self.publisher = publisher
+        self.clock = clock
+
+    def __call__(self, batch: Sequence[Message]) -> None:
+        reports = [m.event for m in batch if isinstance(m.event, CitizenReport)]
+        if not reports:
+            return
+        results = self.model.predict([r.text for r in reports])
+        now = self.clock.now()
+        pending = [self.publisher.publish(tp.REPORTS_TRIAGED,
+                                          triaged(r, res, self.model.model_version, now))
+                   for r, res in zip(reports, results, strict=True)]
+        self.publisher.flush(PUBLISH_TIMEOUT_S)
+        for future in pending:  # flush() does not raise on a failed send; get() does
+            if future is not None:
+                future.get(timeout=PUBLISH_TIMEOUT_S)
+        logger.debug("triaged a batch", extra={"reports": len(reports),
+                                               "urgent": sum(r.urgency == "urgent"
+                                                             for r in results)})
+
+
+def make_worker(settings: Settings, model: TriageModel | None = None,
+                publisher: Publisher | None = None) -> Worker:
+    model = model or TriageModel.load()
+    publisher = publisher or Publisher(settings)
+    sink = TriageSink(model, publisher, settings.clock())
+    logger.info("triage model loaded", extra={"model_version": model.model_version})
+    return Worker(settings, WORKER_NAME, [tp.CITIZEN_REPORTS], sink, publisher=publisher)
