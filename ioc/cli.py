@@ -331,14 +331,44 @@ def triage_train(
     _triage_train(data, dev, overrides)
 
 
+def _export_overrides(settings: Settings, path: Path) -> int:
+    import json
+
+    from ioc.db import reports
+    from ioc.db.session import engine
+
+    with engine(settings).connect() as conn:
+        rows = [r for r in reports.overrides(conn) if r["category"] and r["urgency"]]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps({**r, "ts": r["ts"].isoformat()}, ensure_ascii=False) + "\n")
+    return len(rows)
+
+
+@triage_app.command("export-overrides")
+def triage_export_overrides(
+    out_path: Annotated[Path, typer.Option("--out", help="JSONL to write")],
+) -> None:
+    """Export operator overrides (text + the label the operator gave) as labelled JSONL."""
+    count = _export_overrides(settings_or_exit(), out_path)
+    out.print(f"exported {count} overrides -> {out_path}", highlight=False, soft_wrap=True)
+
+
 @triage_app.command("retrain")
 def triage_retrain(
-    overrides: Annotated[Path, typer.Option(
-        help='Operator overrides, JSONL: {"id","text","category","urgency",…} per line')],
+    overrides: Annotated[Path | None, typer.Option(
+        help='Operator overrides, JSONL: {"id","text","category","urgency",…} per line; '
+             'default: exported from the database (IOC_DATABASE_URL)')] = None,
     data: Annotated[Path | None, typer.Option(help="Generated training set (JSONL)")] = None,
     dev: Annotated[Path | None, typer.Option(help="Hand-written dev set used to tune")] = None,
 ) -> None:
     """Train again with operator overrides folded in (they weigh more than generated text)."""
+    if overrides is None:
+        settings = settings_or_exit()
+        overrides = settings.data_dir / "triage" / "overrides.jsonl"
+        count = _export_overrides(settings, overrides)
+        err.print(f"{count} operator overrides exported from the database to {overrides}")
     _triage_train(data, dev, overrides)
 
 

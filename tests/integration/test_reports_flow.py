@@ -136,3 +136,24 @@ def test_a_photo_is_kept_and_served(api):
     photo = api.get(report["photo_url"])
     assert photo.status_code == 200 and photo.headers["content-type"] == "image/png"
     assert photo.content == png.tobytes()
+
+
+def test_operator_overrides_become_labelled_data_for_retraining(api, settings, tmp_path):
+    from analytics.triage.evaluate import read_labelled
+    from ioc.cli import _export_overrides
+
+    r = api.post("/api/reports", json={"text": "Có mùi khét và khói đen bốc ra từ trạm biến áp",
+                                       **CENTRE})
+    report_id = r.json()["report_id"]
+    wait_until(lambda: (x := stored(api, report_id)) and x["status"] == "triaged", 30,
+               "the report is triaged")
+    op = token(api, "op1", "op1-password")
+    r = api.post(f"/api/reports/{report_id}/actions", headers=op,
+                 json={"action": "override", "category": "fire", "urgency": "urgent"})
+    assert r.status_code == 202, r.text
+    report = wait_until(lambda: (x := stored(api, report_id))["overridden"] and x, 30,
+                        "the override is applied")
+    assert (report["category"], report["urgency"]) == ("fire", "urgent")
+    assert _export_overrides(settings, tmp_path / "o.jsonl") == 1
+    (row,) = read_labelled(tmp_path / "o.jsonl")
+    assert (row.id, row.category, row.urgency) == (report_id, "fire", "urgent")
