@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -19,6 +20,27 @@ logger = logging.getLogger(__name__)
 
 class ApiUnavailable(Exception):
     """The API did not answer, or answered with an error."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The API's answer to an operator's request that it did not carry out (401, 403, 409, 422…),
+    with its own message, which is shown to the operator as it is."""
+
+    status_code: int
+    detail: str
+
+
+def _detail(response: httpx.Response) -> str:
+    """The `detail` of a FastAPI error body: a message, or a list of validation errors."""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        return f"HTTP {response.status_code}"
+    if isinstance(detail, list):  # 422: [{"loc": [...], "msg": "..."}]
+        return "; ".join(f"{'.'.join(str(x) for x in d.get('loc', [])[1:])}: {d.get('msg')}"
+                         if isinstance(d, dict) else str(d) for d in detail)
+    return str(detail or f"HTTP {response.status_code}")
 
 
 class CityApi:
@@ -77,3 +99,53 @@ class CityApi:
     def snapshot(self, camera_id: str) -> httpx.Response:
         """The newest JPEG of a camera, as the API's response (200, or 404 with no frame yet)."""
         return self._get(f"/api/cameras/{quote(camera_id, safe='')}/snapshot.jpg")
+
+    # ------------------------------------------------------------------ the operator's queue
+
+    def queue(self, limit: int = 100, offset: int = 0, **filters: str | None) -> dict:
+        """Open reports, the most pressing first: {now, total, reports}. Filters that are None
+        or empty are left out (ward, category, urgency, department, sla_state, status)."""
+        params = {k: v for k, v in filters.items() if v}
+        return self._json("/api/reports/queue", limit=limit, offset=offset, **params)
+
+    def report(self, report_id: str) -> dict | None:
+        """One report with its SLA clock, allowed actions and audit trail; None if unknown
+        (or not yet persisted: it is then retried by the caller's next refresh)."""
+        response = self._get(f"/api/reports/{quote(report_id, safe='')}")
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise ApiUnavailable(f"GET /api/reports/{report_id}: HTTP {response.status_code}")
+        return response.json()
+
+    def act(self, report_id: str, token: str | None, **body: Any) -> dict | Refusal:
+        """A lifecycle action as the signed-in operator: the API's 202 body, or its refusal."""
+        path = f"/api/reports/{quote(report_id, safe='')}/actions"
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        try:
+            response = self._client.post(path, json={k: v for k, v in body.items()
+                                                     if v not in (None, "")}, headers=headers)
+        except httpx.HTTPError as exc:
+            raise ApiUnavailable(f"POST {path}: {exc.__class__.__name__}: {exc}") from exc
+        if response.status_code in (200, 202):
+            return response.json()
+        if 400 <= response.status_code < 500:
+            return Refusal(response.status_code, _detail(response))
+        raise ApiUnavailable(f"POST {path}: HTTP {response.status_code}")
+
+    def login(self, username: str, password: str) -> dict | Refusal:
+        """{token, username, role}, or the API's refusal (401 wrong username or password)."""
+        try:
+            response = self._client.post("/api/auth/login",
+                                         json={"username": username, "password": password})
+        except httpx.HTTPError as exc:
+            raise ApiUnavailable(f"POST /api/auth/login: {exc.__class__.__name__}") from exc
+        if response.status_code == 200:
+            return response.json()
+        if 400 <= response.status_code < 500:
+            return Refusal(response.status_code, _detail(response))
+        raise ApiUnavailable(f"POST /api/auth/login: HTTP {response.status_code}")
+
+    def report_file(self, report_id: str, name: str) -> httpx.Response:
+        """A report's history.csv or photo, as the API's response (for the dashboard's proxy)."""
+        return self._get(f"/api/reports/{quote(report_id, safe='')}/{name}")

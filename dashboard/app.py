@@ -13,6 +13,7 @@ import dash
 import flask
 from dash import Dash, Input, Output, State, dcc, html
 
+from dashboard import auth
 from dashboard.api import ApiUnavailable
 from dashboard.context import Context
 from dashboard.display import local_time
@@ -55,6 +56,7 @@ def _header() -> html.Header:
                                   className="lang-btn", title=code.upper())
                       for code in LANGS], id="lang-switch", className="lang-switch",
                      role="group", title=t("lang.label", DEFAULT_LANG)),
+            auth.header_widget(),
         ], className="header-right"),
     ], className="app-header")
 
@@ -75,6 +77,7 @@ def create_app(settings: Settings) -> Dash:
 
     app.layout = html.Div([
         dcc.Store(id="lang", storage_type="local"),
+        auth.store(),
         dcc.Store(id="clock-config", data={
             "tz": settings.display_tz,
             "zone": {code: t("clock.zone", code) for code in LANGS}}),
@@ -88,6 +91,7 @@ def create_app(settings: Settings) -> Dash:
     ], className="app")
 
     _register_shell_callbacks(app, ctx)
+    auth.register_callbacks(app, ctx)
 
     @app.server.before_request
     def home_is_control():  # "/" shows the control room

@@ -1,11 +1,11 @@
-"""Building blocks shared by the pages: KPI tiles, status pills, report items, panels."""
+"""Building blocks shared by the pages: KPI tiles, status pills, panels."""
 
 from __future__ import annotations
 
 from dash import dcc, html
 
-from dashboard.display import AQI_BAND_COLORS, local_time, number, status_look, status_word
-from dashboard.i18n import category_label, department_label, t
+from dashboard.display import AQI_BAND_COLORS, number, status_look, status_word
+from dashboard.i18n import t
 
 # The scalar KPIs, in the order a control room reads them; any other scalar KPI the API adds
 # is shown after these (breakdowns such as reports_by_ward are charts, not tiles).
@@ -100,33 +100,6 @@ def scalar_kpis(kpis: list[dict]) -> list[dict]:
     scalar = [k for k in kpis if k.get("key") not in BREAKDOWNS]
     order = {key: i for i, key in enumerate(TILE_ORDER)}
     return sorted(scalar, key=lambda k: order.get(k.get("key"), len(order)))
-
-
-def report_item(report: dict, lang: str, tz: str, ward_name) -> html.Article:
-    """One citizen report. The text is untrusted: it is only ever a text child (escaped)."""
-    urgency = report.get("urgency")
-    level = urgency if urgency in ("urgent", "normal") else "untriaged"
-    badge_icon = {"urgent": "⚠", "normal": "•", "untriaged": "…"}[level]
-    meta = []
-    if report.get("category"):
-        meta.append(category_label(report["category"], lang))
-    elif report.get("category_hint"):
-        meta.append(category_label(report["category_hint"], lang) + " (?)")
-    if report.get("department"):
-        meta.append(department_label(report["department"], lang))
-    if isinstance(report.get("confidence"), int | float):
-        meta.append(f"{t('report.confidence', lang)} {100 * float(report['confidence']):.0f}%")
-    ward = ward_name(report.get("ward"), lang) or t("report.ward.unknown", lang)
-    return html.Article([
-        html.Div([
-            html.Span([html.Span(badge_icon, className="pill-icon"),
-                       t(f"report.{level}", lang)], className=f"badge badge-{level}"),
-            html.Span(local_time(report.get("ts"), tz, with_date=True), className="report-time"),
-            html.Span(ward, className="report-ward"),
-        ], className="report-head"),
-        html.Div(str(report.get("text") or ""), className="report-text"),
-        html.Div(" · ".join(meta), className="report-meta") if meta else None,
-    ], className=f"report report-{level}", **{"data-report-id": str(report.get("report_id"))})
 
 
 def graph(graph_id: str, className: str = "", **props) -> dcc.Graph:

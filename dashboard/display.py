@@ -30,6 +30,16 @@ STATUS = {
     "offline": StatusLook("#8a99ab", "⊘", "offline"),
 }
 
+# A report's first-response clock (ioc.sla.SlaState). "ok" is a running clock, not a tick: a
+# tick means "answered in time" (met), so the two never look alike without colour either.
+SLA = {
+    "ok": StatusLook("#35c28a", "◷", "ok"),
+    "warning": StatusLook("#f5b400", "▲", "warning"),
+    "breached": StatusLook("#ff4d5e", "✖", "alarm"),
+    "met": StatusLook("#4cc3ff", "✔", "met"),
+    "missed": StatusLook("#ff9f5a", "◔", "missed"),
+}
+
 # Vietnam AQI band colours (Decision 1459/QĐ-TCMT) with text on them that stays readable.
 AQI_BAND_COLORS = {
     "good": ("#00e400", "#0b1a10"),
@@ -44,6 +54,10 @@ AQI_BAND_COLORS = {
 
 def status_look(status: str | None) -> StatusLook:
     return STATUS.get(status or "unknown", STATUS["unknown"])
+
+
+def sla_look(state: str | None) -> StatusLook:
+    return SLA.get(state or "", STATUS["unknown"])
 
 
 def status_word(status: str | None, lang: str) -> str:

@@ -240,6 +240,18 @@ def bench_ingest(
         out.print(line, highlight=False, soft_wrap=True)
 
 
+@bench_app.command("dashboard")
+def bench_dashboard(
+    reports: Annotated[int, typer.Option(help="Open reports in the queue")] = 10_000,
+) -> None:
+    """The operator queue with many open reports: API and /control in headless Chromium."""
+    from ioc.bench.dashboard import run
+
+    setup_logging("WARNING")
+    for line in run(reports=reports, console=err):
+        out.print(line, highlight=False, soft_wrap=True)
+
+
 @bench_app.command("triage")
 def bench_triage(
     reports: Annotated[int, typer.Option(help="Reports to classify (from the generated set)")]

@@ -1,54 +1,324 @@
-"""/control: the operator's live city — KPI tiles, the city map, the newest field reports."""
+"""/control: the operator's queue of open citizen reports, the most pressing first, with a live
+SLA countdown on every row, the selected report's detail and actions, an alert (flash and beep)
+for every new possibly urgent report, and the city's KPIs and map beside them.
+
+Everything refreshes without a reload: the queue and the alert poll every second, but a view is
+redrawn only when its signature (what it shows) changed, so 10,000 open reports cost one page
+of 100 rows and a few counts per second.
+"""
 
 from __future__ import annotations
 
-from dash import Dash, Input, Output, Patch, State, dcc, html, no_update
+import threading
+import time
+
+import plotly.graph_objects as go
+from dash import (ClientsideFunction, Dash, Input, Output, Patch, State, ctx as dash_ctx, dcc,
+                  html, no_update)
+from flask import Response, abort
 
 from dashboard import citymap
-from dashboard.api import ApiUnavailable
-from dashboard.components import graph, kpi_tile, notice, panel, report_item, scalar_kpis
+from dashboard import queue as qv
+from dashboard import report_view as rv
+from dashboard.api import ApiUnavailable, Refusal
+from dashboard.auth import signed_in
+from dashboard.components import graph, kpi_tile, notice, scalar_kpis
 from dashboard.context import REFRESH_MS, Context
 from dashboard.display import local_time, number, parse_ts, sensor_status, status_look, status_word
-from dashboard.i18n import DEFAULT_LANG, LANGS, t
+from dashboard.i18n import DEFAULT_LANG, LANGS, category_label, department_label, t
+from ioc import sla
+from ioc.city import load_city
+from ioc.events import Urgency
+from ioc.lifecycle import REJECT_REASONS
+from ioc.policy import load_policy
+from ioc.taxonomy import load_taxonomy
 
-REPORTS_LISTED = 30
+QUEUE_MS = 1000  # the queue, the alert and the open report are polled every second
 REPORTS_ON_MAP = 60
+RECENT_WATCHED = 50  # newest reports read per poll to spot new arrivals
+ALERTS_KEPT = 200
+ALERTS_SHOWN = 4
+ALERT_STATUS_CHECKS = 8  # alerts whose status is re-read per poll (acknowledged ones leave)
+SEEN_KEPT = 300  # more than the newest reports read per poll: enough to tell new from seen
+ALERT_STATUSES = ("received", "triaged", "reopened")  # not yet acknowledged by anyone
+CHIPS = ("all", "breached", "warning", "ok", "responded")
+CHIP_ICONS = {"all": "≡", "breached": "✖", "warning": "▲", "ok": "◷", "responded": "✔"}
+CHIP_CSS = {"all": "all", "breached": "alarm", "warning": "warning", "ok": "ok",
+            "responded": "met"}
+QUICK_ACTIONS = ("acknowledge", "resolve", "close", "reopen")
+FORM_ACTIONS = ("respond", "assign", "override", "reject")
+ACTIONS = QUICK_ACTIONS + FORM_ACTIONS
 
 
-def layout(lang: str | None = None, **_query) -> html.Div:
-    lang = lang if lang in LANGS else DEFAULT_LANG
+def _chip_word(key: str, lang: str) -> str:
+    return {"all": t("queue.all", lang), "responded": t("queue.responded", lang)}.get(
+        key) or t(f"sla.{key}", lang)
+
+
+def _dropdown(dd_id: str, placeholder: str, options: list, value=None, **props) -> dcc.Dropdown:
+    props = {"clearable": True, "searchable": True, **props}
+    return dcc.Dropdown(id=dd_id, options=options, value=value, placeholder=placeholder,
+                        className="dd", **props)
+
+
+def _taxonomy_options(lang: str) -> tuple[list, list]:
+    tax = load_taxonomy()
+    cats = sorted(({"label": category_label(c.code, lang), "value": c.code}
+                   for c in tax.categories), key=lambda o: o["label"])
+    deps = sorted(({"label": department_label(d.code, lang), "value": d.code}
+                   for d in tax.departments), key=lambda o: o["label"])
+    return cats, deps
+
+
+def _ward_options(lang: str) -> list:
+    """The city's wards and communes (reference data shipped with the core, the same file the
+    API serves): known when the page is built, so a ward chosen in the URL is never dropped."""
+    wards = load_city().wards
+    return sorted(({"label": t(f"ward.kind.{w.kind}", lang, name=w.name), "value": w.slug}
+                   for w in wards), key=lambda o: o["label"])
+
+
+def _urgency_options(lang: str) -> list:
+    return [{"label": t("report.urgent", lang), "value": "urgent"},
+            {"label": t("report.normal", lang), "value": "normal"}]
+
+
+def _queue_panel(lang: str, query: dict) -> html.Section:
+    cats, deps = _taxonomy_options(lang)
+    chips = [html.Button([
+        html.Span(CHIP_ICONS[key], className="pill-icon", **{"aria-hidden": "true"}),
+        html.Span(_chip_word(key, lang), className="chip-word"),
+        html.Span("–", id=f"sla-count-{key}", className="chip-count"),
+    ], id=f"sla-chip-{key}", n_clicks=0, type="button", className=f"chip chip-{CHIP_CSS[key]}",
+        title=t("filter.sla", lang)) for key in CHIPS]
+    sound = html.Button([html.Span("♪", className="sound-icon", **{"aria-hidden": "true"}),
+                         html.Span(t("sound.on", lang), className="sound-label")],
+                        id="sound-toggle", n_clicks=0, type="button", className="btn sound-btn",
+                        **{"data-label-on": t("sound.on", lang),
+                           "data-label-off": t("sound.off", lang),
+                           "data-label-blocked": t("sound.blocked", lang)})
+    filters = html.Div([
+        _dropdown("f-ward", t("filter.ward", lang), _ward_options(lang), query.get("ward"),
+                  persistence=True, persistence_type="session"),
+        _dropdown("f-category", t("filter.category", lang), cats, query.get("category"),
+                  persistence=True, persistence_type="session"),
+        _dropdown("f-department", t("filter.department", lang), deps, query.get("department"),
+                  persistence=True, persistence_type="session"),
+        _dropdown("f-urgency", t("filter.urgency", lang), _urgency_options(lang),
+                  query.get("urgency"), searchable=False, persistence=True,
+                  persistence_type="session"),
+    ], className="queue-filters")
+    return html.Section([
+        html.Div([html.H2(t("queue.title", lang), className="panel-title"),
+                  html.Div(chips, className="chips", role="group")],
+                 className="panel-head queue-head"),
+        html.Div([filters, sound], className="queue-tools"),
+        html.Div([qv.queue_header(lang),
+                  html.Div(notice(t("data.waiting", lang)), id="queue-list",
+                           className="queue-list", role="list")],
+                 className="queue-scroll", id="queue-scroll"),
+        html.Div([
+            html.Button(t("queue.prev", lang), id="queue-prev", n_clicks=0, type="button",
+                      className="btn btn-small", disabled=True),
+            html.Span("", id="queue-range", className="queue-range"),
+            html.Button(t("queue.next", lang), id="queue-next", n_clicks=0, type="button",
+                      className="btn btn-small", disabled=True),
+        ], className="queue-pager"),
+    ], className="panel queue-panel", id="queue-panel")
+
+
+def _select(dd_id: str, placeholder: str, options: list) -> dcc.Dropdown:
+    return dcc.Dropdown(id=dd_id, options=options, placeholder=placeholder, clearable=True,
+                        className="dd dd-small")
+
+
+def _detail_panel(lang: str) -> html.Section:
+    cats, deps = _taxonomy_options(lang)
+    reasons = [{"label": t(f"reason.{r}", lang), "value": r} for r in REJECT_REASONS]
+
+    def button(action: str, kind: str = "") -> html.Button:
+        return html.Button(t(f"act.{action}", lang), id=f"act-{action}", n_clicks=0,
+                           type="button", className=f"btn act-btn {kind}".strip(),
+                           disabled=True)
+
+    forms = html.Div([
+        html.Div([
+            html.Label(t("form.response", lang), htmlFor="form-response", className="form-label"),
+            dcc.Textarea(id="form-response", className="textarea", value="",
+                         placeholder=t("form.response.placeholder", lang), maxLength=4000),
+            html.Div(button("respond", "btn-primary"), className="form-row end"),
+        ], className="form-block"),
+        # Less frequent actions fold away; they open by themselves when triage needs a check.
+        html.Details([
+            html.Summary(t("detail.more", lang), className="form-summary"),
+            html.Div([
+                html.Div(t("act.assign", lang), className="form-label"),
+                html.Div([_select("form-department", t("filter.department", lang), deps),
+                          dcc.Input(id="form-assignee", type="text", maxLength=64,
+                                    placeholder=t("form.assignee", lang),
+                                    className="text-input"),
+                          button("assign")], className="form-row"),
+            ], className="form-block"),
+            html.Div([
+                html.Div(t("act.override", lang), className="form-label"),
+                html.Div([_select("form-urgency", t("filter.urgency", lang),
+                                  _urgency_options(lang)),
+                          _select("form-category", t("filter.category", lang), cats),
+                          _select("form-odepartment", t("filter.department", lang), deps),
+                          button("override")], className="form-row"),
+            ], className="form-block"),
+            html.Div([
+                html.Div(t("act.reject", lang), className="form-label"),
+                html.Div([_select("form-reason", t("form.reason", lang), reasons),
+                          button("reject", "btn-danger")], className="form-row"),
+            ], className="form-block"),
+        ], id="more-actions", className="more-actions"),
+    ], className="detail-forms")
+
+    content = html.Div([
+        html.Div(id="detail-head", className="detail-head"),
+        html.Div([button(a, "btn-primary" if a == "acknowledge" else "")
+                  for a in QUICK_ACTIONS], className="quick-actions"),
+        html.Div(t("auth.read_only", lang), id="detail-readonly", className="readonly-note",
+                 hidden=True),
+        html.Div(id="action-feedback", className="feedback", role="status",
+                 **{"aria-live": "polite"}),
+        html.Div(id="detail-text-block", className="detail-section"),
+        html.Div(id="detail-response-block", className="detail-section"),
+        html.Div(t("detail.actions", lang), className="section-title"),
+        forms,
+        html.Div(id="detail-meta-block", className="detail-section"),
+        html.Div([
+            html.Div([html.Div(t("detail.location", lang), className="section-title"),
+                      graph("detail-map", className="detail-map", style={"height": "210px"},
+                            figure=citymap.empty_figure(""),
+                            config={"staticPlot": True, "displayModeBar": False})],
+                     className="detail-mapbox"),
+            html.Div(id="detail-photo", className="detail-photo"),
+        ], className="detail-media"),
+        html.Div([html.Div(t("detail.history", lang), className="section-title"),
+                  html.A(["↓ ", t("detail.export", lang)], id="detail-export", href="",
+                         className="btn btn-small export-link", download="")],
+                 className="section-head"),
+        html.Div(id="detail-history", className="detail-history"),
+    ], id="detail-content", className="detail-content", hidden=True)
+    return html.Section([
+        html.Div([html.H2(t("detail.title", lang), className="panel-title"),
+                  html.Button("✕", id="detail-close", n_clicks=0, type="button",
+                              className="btn btn-ghost btn-small", title=t("detail.close", lang),
+                              **{"aria-label": t("detail.close", lang)})],
+                 className="panel-head"),
+        html.Div([
+            html.Div(t("detail.pick", lang), id="detail-empty", className="detail-empty"),
+            content,
+        ], className="panel-body detail-scroll"),
+    ], className="panel detail-panel", id="detail-panel")
+
+
+def _side(lang: str) -> html.Div:
     key = html.Div([html.Span([html.Span(status_look(s).icon, className="pill-icon"),
                                status_word(s, lang)], className=f"legend-key status-{s}")
                     for s in ("ok", "warning", "alarm", "offline")], className="map-key")
+    # The map has a fixed height above the tiles: the number of KPIs may change, and a plotly
+    # map does not follow its box when that box resizes after it was drawn.
     return html.Div([
-        html.Div([
-            html.Div(id="kpi-tiles", className="kpi-row",
-                     children=[notice(t("data.waiting", lang))]),
-        ], className="control-top"),
-        html.Div([
-            panel(t("control.map", lang),
-                  graph("city-map", className="city-map",
-                        figure=citymap.empty_figure(t("data.waiting", lang)),
-                        config={"scrollZoom": True}),
-                  extra=key, className="map-panel"),
-            panel(t("control.reports", lang),
-                  html.Div(notice(t("data.waiting", lang)), id="report-list",
-                           className="report-list", role="log", **{"aria-live": "polite"}),
-                  extra=html.Span(id="report-count", className="count"),
-                  className="reports-panel"),
-        ], className="control-main"),
+        html.Section([
+            html.Div([html.H2(t("control.map", lang), className="panel-title"), key],
+                     className="panel-head map-head"),
+            html.Div(graph("city-map", className="city-map",
+                           figure=citymap.empty_figure(t("data.waiting", lang)),
+                           config={"scrollZoom": True}), className="panel-body"),
+        ], className="panel map-panel"),
+        html.Div(id="kpi-tiles", className="kpi-row kpi-side",
+                 children=[notice(t("data.waiting", lang))]),
         html.Div([html.Span(t("data.updated", lang) + ": ", className="muted"),
                   html.Span("—", id="last-update", className="last-update")],
                  className="status-bar"),
+    ], className="control-side")
+
+
+def layout(lang: str | None = None, **query) -> html.Div:
+    lang = lang if lang in LANGS else DEFAULT_LANG
+    return html.Div([
+        html.Div([
+            html.Div([html.Span("⚠", className="alert-icon", **{"aria-hidden": "true"}),
+                      html.Span(id="alert-title", className="alert-title"),
+                      html.Button(t("alert.dismiss", lang), id="alert-dismiss", n_clicks=0,
+                                  type="button", className="btn btn-small btn-ghost")],
+                     className="alert-head"),
+            html.Div(id="alert-list", className="alert-list"),
+        ], id="alert-banner", className="alert-banner", hidden=True, role="alert"),
+        html.Div([_queue_panel(lang, query), _detail_panel(lang), _side(lang)],
+                 className="control-grid"),
         dcc.Interval(id="control-tick", interval=REFRESH_MS),
+        dcc.Interval(id="queue-tick", interval=QUEUE_MS),
         dcc.Store(id="control-map-key"),
+        dcc.Store(id="queue-sla", storage_type="session",
+                  data=query.get("sla") if query.get("sla") in CHIPS else "all"),
+        dcc.Store(id="queue-offset", data=0),
+        dcc.Store(id="queue-sig"),
+        dcc.Store(id="queue-clock"),
+        dcc.Store(id="queue-selected", storage_type="session"),
+        dcc.Store(id="detail-sig"),
+        dcc.Store(id="detail-loc"),
+        dcc.Store(id="action-done"),
+        dcc.Store(id="alert-store", storage_type="session"),
+        dcc.Store(id="alert-fx"),
+        dcc.Store(id="sound-on", storage_type="local", data=True),
     ], className="page page-control")
 
 
+class _Cities:
+    """The city model, rebuilt only when the API client fetched a new city document."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._raw: object = None
+        self._model: citymap.CityModel | None = None
+
+    def get(self, raw: object) -> citymap.CityModel | None:
+        if not isinstance(raw, dict):
+            return None
+        with self._lock:
+            if raw is not self._raw:
+                self._raw, self._model = raw, citymap.city_model(raw)
+            return self._model
+
+
 def register_callbacks(app: Dash, ctx: Context) -> None:
+    cities = _Cities()
+    policy = load_policy().sla
+
+    def city_model() -> citymap.CityModel | None:
+        try:
+            return cities.get(ctx.api.city())
+        except ApiUnavailable:
+            return None
+
+    def ward_namer():
+        city = city_model()
+        return city.ward_name if city else (lambda w, _lang="vi": w)
+
+    # History and photos are proxied, so the browser needs to reach only the dashboard.
+    @app.server.route("/report-files/<report_id>/<name>")
+    def report_file(report_id: str, name: str):
+        if name not in ("history.csv", "photo"):
+            abort(404)
+        try:
+            upstream = ctx.api.report_file(report_id, name)
+        except ApiUnavailable:
+            abort(502)
+        if upstream.status_code != 200:
+            abort(404 if upstream.status_code == 404 else 502)
+        headers = {"Cache-Control": "no-store"}
+        if "content-disposition" in upstream.headers:
+            headers["Content-Disposition"] = upstream.headers["content-disposition"]
+        return Response(upstream.content, headers=headers,
+                        mimetype=upstream.headers.get("content-type", "application/octet-stream"))
+
+    # ------------------------------------------------------------------ KPI tiles and map
     @app.callback(
-        Output("kpi-tiles", "children"), Output("report-list", "children"),
-        Output("report-count", "children"), Output("city-map", "figure"),
+        Output("kpi-tiles", "children"), Output("city-map", "figure"),
         Output("control-map-key", "data"), Output("last-update", "children"),
         Input("control-tick", "n_intervals"), State("lang", "data"),
         State("control-map-key", "data"))
@@ -59,34 +329,373 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
                         city=lambda a: a.city())
         kpis, sensors, reports, city_raw = (got["kpis"], got["sensors"], got["reports"],
                                             got["city"])
-        unavailable = notice(t("data.unavailable", lang), "notice error")
-
-        city = None if isinstance(city_raw, ApiUnavailable) else citymap.city_model(city_raw)
+        city = None if isinstance(city_raw, ApiUnavailable) else cities.get(city_raw)
         readings = [] if isinstance(sensors, ApiUnavailable) else sensors
         report_points = [] if isinstance(reports, ApiUnavailable) else reports
         stamps = [ts for ts in (parse_ts(x.get("ts")) for x in readings + report_points) if ts]
         newest = max(stamps, default=None)
         # "now" is the API's clock (the stream's, DESIGN: Time); without it, the newest data.
         now = (parse_ts(kpis.get("now")) if isinstance(kpis, dict) else None) or newest
-
         if isinstance(kpis, ApiUnavailable):
-            tiles = [unavailable]
+            tiles = [notice(t("data.unavailable", lang), "notice error")]
         else:
             tiles = [kpi_tile(k, lang) for k in scalar_kpis(kpis.get("kpis") or [])] or \
                 [notice(t("data.none", lang))]
-
-        ward_name = city.ward_name if city else (lambda w, _lang: w)
-        if isinstance(reports, ApiUnavailable):
-            listed, count = [unavailable], ""
-        elif not reports:
-            listed, count = [notice(t("control.reports.none", lang))], "0"
-        else:
-            listed = [report_item(r, lang, ctx.tz, ward_name) for r in reports[:REPORTS_LISTED]]
-            count = f"{min(len(reports), REPORTS_LISTED)} / {len(reports)}"
-
         figure, new_key = _map(ctx, city, readings, report_points, lang, now, map_key)
         last = local_time(newest, ctx.tz) if newest else "—"
-        return tiles, listed, count, figure, new_key, last
+        return tiles, figure, new_key, last
+
+    # ------------------------------------------------------------------ the queue
+    @app.callback(Output("queue-sla", "data"),
+                  [Input(f"sla-chip-{key}", "n_clicks") for key in CHIPS],
+                  State("queue-sla", "data"), prevent_initial_call=True)
+    def choose_chip(*args):
+        current = args[-1]
+        picked = str(dash_ctx.triggered_id or "").removeprefix("sla-chip-")
+        if picked not in CHIPS:
+            return no_update
+        return "all" if picked == current else picked  # a second click clears the filter
+
+    @app.callback([Output(f"sla-chip-{key}", "className") for key in CHIPS]
+                  + [Output(f"sla-chip-{key}", "aria-pressed") for key in CHIPS],
+                  Input("queue-sla", "data"))
+    def show_chip(current):
+        current = current if current in CHIPS else "all"
+        classes = [f"chip chip-{CHIP_CSS[k]}" + (" active" if k == current else "")
+                   for k in CHIPS]
+        return classes + ["true" if k == current else "false" for k in CHIPS]
+
+    @app.callback(Output("queue-offset", "data"),
+                  Input("queue-prev", "n_clicks"), Input("queue-next", "n_clicks"),
+                  Input("f-ward", "value"), Input("f-category", "value"),
+                  Input("f-department", "value"), Input("f-urgency", "value"),
+                  Input("queue-sla", "data"),
+                  State("queue-offset", "data"), State("queue-sig", "data"),
+                  prevent_initial_call=True)
+    def page(_prev, _next, *args):
+        offset, sig = args[-2] or 0, args[-1] or {}
+        if dash_ctx.triggered_id == "queue-prev":
+            return max(0, offset - qv.PAGE_SIZE)
+        if dash_ctx.triggered_id == "queue-next":
+            total = int(sig.get("total") or 0)
+            return offset + qv.PAGE_SIZE if offset + qv.PAGE_SIZE < total else offset
+        return 0  # a new filter starts at the top
+
+    @app.callback(
+        Output("queue-list", "children"), Output("queue-range", "children"),
+        Output("queue-prev", "disabled"), Output("queue-next", "disabled"),
+        [Output(f"sla-count-{key}", "children") for key in CHIPS],
+        Output("queue-sig", "data"), Output("queue-clock", "data"),
+        Input("queue-tick", "n_intervals"), Input("f-ward", "value"),
+        Input("f-category", "value"), Input("f-department", "value"),
+        Input("f-urgency", "value"), Input("queue-sla", "data"), Input("queue-offset", "data"),
+        Input("queue-selected", "data"), State("lang", "data"), State("queue-sig", "data"))
+    def refresh_queue(_n, ward, category, department, urgency, chip, offset, selected, lang,
+                      old):
+        lang = lang if lang in LANGS else DEFAULT_LANG
+        offset = int(offset or 0)
+        filters = {"ward": ward, "category": category, "department": department,
+                   "urgency": urgency}
+        chosen = ({"sla_state": chip} if chip in qv.SLA_FILTERS
+                  else {"status": "responded"} if chip == "responded" else {})
+        calls = {"page": lambda a: a.queue(qv.PAGE_SIZE, offset, **filters, **chosen),
+                 "responded": lambda a: a.queue(1, 0, **filters, status="responded")}
+        for state in qv.SLA_FILTERS:
+            calls[state] = lambda a, s=state: a.queue(1, 0, **filters, sla_state=s)
+        if chosen:
+            calls["all"] = lambda a: a.queue(1, 0, **filters)
+        got = ctx.fetch(**calls)
+        body = got["page"]
+        old = old if isinstance(old, dict) else {}
+        if isinstance(body, ApiUnavailable):
+            if old.get("rows") == "unavailable":
+                return *([no_update] * (4 + len(CHIPS))), no_update, no_update
+            return ([notice(t("data.unavailable", lang), "notice error")], "", True, True,
+                    *(["–"] * len(CHIPS)), {"rows": "unavailable", "total": 0}, no_update)
+        if "all" not in got:
+            got["all"] = body
+        counts = [got[k]["total"] if isinstance(got[k], dict) else None for k in CHIPS]
+        reports = body.get("reports") or []
+        total = int(body.get("total") or 0)
+        # Rows and counts are compared apart: a count that moves (a new report somewhere far
+        # down the queue) must not redraw a hundred rows that did not change.
+        rows_sig = qv.signature(lang, offset, selected, qv.rows_signature(reports))
+        counts_sig = qv.signature(lang, offset, total, counts)
+        clock = {"now": body.get("now")}
+        new = {"rows": rows_sig, "counts": counts_sig, "total": total}
+        if old.get("rows") == rows_sig:
+            rows = no_update
+        elif reports:
+            names = ward_namer()
+            rows = [qv.queue_row(r, lang, ctx.tz, names, r.get("report_id") == selected)
+                    for r in reports]
+        else:
+            rows = [notice(t("queue.none", lang))]
+        if old.get("counts") == counts_sig:
+            if rows is no_update:
+                return *([no_update] * (4 + len(CHIPS))), no_update, clock
+            return rows, *([no_update] * (3 + len(CHIPS))), new, clock
+        first, last = (offset + 1, offset + len(reports)) if reports else (0, 0)
+        shown = t("queue.total", lang, first=_thousands(first), last=_thousands(last),
+                  total=_thousands(total))
+        return (rows, shown, offset <= 0, offset + qv.PAGE_SIZE >= total,
+                *["–" if c is None else _thousands(c) for c in counts], new, clock)
+
+    # The countdowns' clock (assets/queue.js): the queue's "now" and the header's speed.
+    app.clientside_callback(ClientsideFunction("ioc", "queueClock"), Input("queue-clock", "data"))
+    app.clientside_callback(ClientsideFunction("ioc", "headerClock"),
+                            Input("clock-offset", "data"))
+
+    # ------------------------------------------------------------------ new-report alert
+    @app.callback(Output("alert-store", "data"), Output("alert-fx", "data"),
+                  Input("queue-tick", "n_intervals"), Input("alert-dismiss", "n_clicks"),
+                  State("alert-store", "data"), State("f-ward", "value"))
+    def watch_arrivals(_n, _dismiss, store, ward):
+        if dash_ctx.triggered_id == "alert-dismiss" and store:
+            return {**store, "alerts": []}, no_update
+        try:
+            recent = ctx.api.recent_reports(RECENT_WATCHED)
+        except ApiUnavailable:
+            return no_update, no_update
+        ids = [str(r.get("report_id")) for r in recent]
+        if not store or not isinstance(store.get("seen"), list):
+            return {"seen": ids, "alerts": []}, no_update  # what is there on opening is not new
+        seen = set(store["seen"])
+        alerts = {a["report_id"]: a for a in store.get("alerts") or []}
+        by_id = {str(r.get("report_id")): r for r in recent}
+        fresh = []
+        for report_id in reversed(ids):  # oldest first, so the list stays in arrival order
+            if report_id in seen:
+                continue
+            r = by_id[report_id]
+            if r.get("urgency") in (None, Urgency.URGENT.value):  # untriaged may be urgent
+                fresh.append(_alert(r, policy))
+        for a in fresh:
+            alerts[a["report_id"]] = a
+        # Triage may have said "normal" since, or someone acknowledged it: it leaves the alert.
+        for report_id, r in by_id.items():
+            if report_id in alerts and r.get("urgency") == Urgency.NORMAL.value:
+                del alerts[report_id]
+        checks = {a["report_id"]: (lambda api, i=a["report_id"]: api.report(i))
+                  for a in _alert_order(list(alerts.values()), ward)[:ALERT_STATUS_CHECKS]}
+        for report_id, got in (ctx.fetch(**checks) if checks else {}).items():
+            if isinstance(got, dict) and (got.get("status") not in ALERT_STATUSES
+                                          or got.get("urgency") == Urgency.NORMAL.value):
+                alerts.pop(report_id, None)
+            elif isinstance(got, dict) and got.get("urgency") != alerts[report_id]["urgency"]:
+                alerts[report_id] = {**alerts[report_id], "urgency": got.get("urgency")}
+        kept = sorted(alerts.values(), key=lambda a: a["received_at"])[-ALERTS_KEPT:]
+        new_seen = (store["seen"] + [i for i in reversed(ids) if i not in seen])[-SEEN_KEPT:]
+        if kept == (store.get("alerts") or []) and len(new_seen) == len(store["seen"]) \
+                and not fresh and new_seen == store["seen"]:
+            return no_update, no_update
+        fx = {"new": len(fresh), "at": time.time()} if fresh else no_update
+        return {"seen": new_seen, "alerts": kept}, fx
+
+    @app.callback(Output("alert-banner", "hidden"), Output("alert-title", "children"),
+                  Output("alert-list", "children"), Output("alert-banner", "data-armed"),
+                  Input("alert-store", "data"), Input("f-ward", "value"), State("lang", "data"))
+    def show_alert(store, ward, lang):
+        lang = lang if lang in LANGS else DEFAULT_LANG
+        armed = "true" if store else "false"  # the watch has its baseline: arrivals alert now
+        alerts = (store or {}).get("alerts") or []
+        if not alerts:
+            return True, "", [], armed
+        newest = _alert_order(alerts, ward)
+        names = ward_namer()
+        rows = [qv.alert_row(a, lang, ctx.tz, names) for a in newest[:ALERTS_SHOWN]]
+        if len(newest) > ALERTS_SHOWN:
+            rows.append(html.Div(t("alert.more", lang, n=len(newest) - ALERTS_SHOWN),
+                                 className="alert-more"))
+        title = t("alert.one", lang) if len(alerts) == 1 else t("alert.new", lang, n=len(alerts))
+        return False, title, rows, armed
+
+    app.clientside_callback(ClientsideFunction("ioc", "alertFx"),
+                            Input("alert-fx", "data"), Input("alert-store", "data"))
+    app.clientside_callback(ClientsideFunction("ioc", "soundToggle"),
+                            Output("sound-on", "data"), Input("sound-toggle", "n_clicks"),
+                            State("sound-on", "data"))
+
+    # ------------------------------------------------------------------ the open report
+    @app.callback(Output("queue-selected", "data", allow_duplicate=True),
+                  Input("detail-close", "n_clicks"), prevent_initial_call=True)
+    def close_detail(_n):
+        return None
+
+    @app.callback(
+        Output("detail-empty", "hidden"), Output("detail-content", "hidden"),
+        Output("detail-head", "children"), Output("detail-text-block", "children"),
+        Output("detail-response-block", "children"), Output("detail-meta-block", "children"),
+        Output("detail-photo", "children"), Output("detail-history", "children"),
+        Output("detail-export", "href"), Output("detail-readonly", "hidden"),
+        [Output(f"act-{a}", "disabled") for a in ACTIONS],
+        Output("detail-sig", "data"), Output("detail-loc", "data"),
+        Output("more-actions", "open"),
+        Input("queue-tick", "n_intervals"), Input("queue-selected", "data"),
+        Input("action-done", "data"), Input("auth", "data"),
+        State("lang", "data"), State("detail-sig", "data"))
+    def show_detail(_n, selected, _done, auth, lang, old):
+        lang = lang if lang in LANGS else DEFAULT_LANG
+        keep = [no_update] * (13 + len(ACTIONS))
+        old = old if isinstance(old, dict) else {}
+        if not selected:
+            if old.get("sig") == "none":
+                return keep
+            return (False, True, [], [], [], [], [], [], "", True,
+                    *([True] * len(ACTIONS)), {"sig": "none"}, None, False)
+        try:
+            r = ctx.api.report(selected)
+        except ApiUnavailable:
+            return keep
+        if r is None:
+            sig = f"gone:{selected}:{lang}"
+            if old.get("sig") == sig:
+                return keep
+            return (True, False, [notice(t("detail.gone", lang, id=selected), "notice error")],
+                    [], [], [], [], [], "", True, *([True] * len(ACTIONS)),
+                    {"sig": sig, "id": None}, None, no_update)
+        allowed = set(r.get("allowed_actions") or [])
+        sig = qv.signature(selected, lang, signed_in(auth), sorted(allowed),
+                           [r.get(f) for f in qv.ROW_FIELDS], r.get("last_response"),
+                           r.get("cues"), r.get("confidence"), r.get("photo_url"),
+                           len(r.get("history") or []), r.get("sla_left_s") if r.get(
+                               "sla_state") in ("met", "missed") else None)
+        if old.get("sig") == sig:
+            return keep
+        opened = (old.get("id"), old.get("lang")) != (selected, lang)
+        names = ward_namer()
+        quoted = selected.replace("/", "")
+        photo = []
+        if r.get("photo_url"):
+            src = app.get_relative_path(f"/report-files/{quoted}/photo")
+            photo = [html.Div(t("detail.photo", lang), className="section-title"),
+                     html.A(html.Img(src=src, alt=t("detail.photo", lang),
+                                     className="detail-img"), href=src, target="_blank")]
+        loc = ({"id": selected, "lat": r.get("lat"), "lon": r.get("lon"), "lang": lang}
+               if opened and isinstance(r.get("lat"), int | float) else no_update)
+        return (True, False, rv.head(r, lang, ctx.tz), rv.text_block(r, lang),
+                rv.last_response(r, lang), rv.meta(r, lang, ctx.tz, names), photo,
+                rv.history_table(r.get("history") or [], lang, ctx.tz),
+                app.get_relative_path(f"/report-files/{quoted}/history.csv"),
+                signed_in(auth), *[a not in allowed for a in ACTIONS],
+                {"sig": sig, "id": selected, "lang": lang}, loc,
+                bool(r.get("needs_review")) if opened else no_update)
+
+    @app.callback(Output("detail-map", "figure"), Input("detail-loc", "data"),
+                  prevent_initial_call=True)
+    def show_location(loc):
+        if not loc:
+            return no_update
+        city = city_model()
+        return _location_figure(city, float(loc["lat"]), float(loc["lon"]), loc["lang"])
+
+    @app.callback(
+        Output("action-feedback", "children", allow_duplicate=True),
+        Output("action-feedback", "className", allow_duplicate=True),
+        Output("form-response", "value", allow_duplicate=True),
+        Output("form-department", "value"), Output("form-assignee", "value"),
+        Output("form-urgency", "value"), Output("form-category", "value"),
+        Output("form-odepartment", "value"), Output("form-reason", "value"),
+        Input("queue-selected", "data"), prevent_initial_call=True)
+    def reset_forms(_selected):
+        return "", "feedback", "", None, "", None, None, None, None
+
+    @app.callback(
+        Output("action-feedback", "children"), Output("action-feedback", "className"),
+        Output("action-done", "data"), Output("form-response", "value"),
+        Output("auth", "data", allow_duplicate=True),
+        [Input(f"act-{a}", "n_clicks") for a in ACTIONS],
+        State("queue-selected", "data"), State("auth", "data"),
+        State("form-response", "value"), State("form-department", "value"),
+        State("form-assignee", "value"), State("form-urgency", "value"),
+        State("form-category", "value"), State("form-odepartment", "value"),
+        State("form-reason", "value"), State("lang", "data"), prevent_initial_call=True)
+    def act(*args):
+        (selected, auth, response, department, assignee, urgency, category, odepartment,
+         reason, lang) = args[len(ACTIONS):]
+        lang = lang if lang in LANGS else DEFAULT_LANG
+        action = str(dash_ctx.triggered_id or "").removeprefix("act-")
+        if action not in ACTIONS or not selected or not any(args[:len(ACTIONS)]):
+            return no_update, no_update, no_update, no_update, no_update
+        word = t(f"act.{action}", lang)
+
+        def refuse(message: str):
+            return message, "feedback error", no_update, no_update, no_update
+
+        if not signed_in(auth):
+            return refuse(t("form.need_signin", lang, action=word.lower()))
+        body: dict = {"action": action}
+        if action == "respond":
+            if not (response or "").strip():
+                return refuse(t("form.need_response", lang))
+            body["note"] = response.strip()
+        elif action == "assign":
+            if not (department or (assignee or "").strip()):
+                return refuse(t("form.need_assign", lang))
+            body.update(department=department, assignee=(assignee or "").strip() or None)
+        elif action == "override":
+            if not (urgency or category or odepartment):
+                return refuse(t("form.need_override", lang))
+            body.update(urgency=urgency, category=category, department=odepartment)
+        elif action == "reject":
+            if not reason:
+                return refuse(t("form.need_reason", lang))
+            body["reason"] = reason
+        try:
+            got = ctx.api.act(selected, auth["token"], **body)
+        except ApiUnavailable:
+            return refuse(t("data.unavailable", lang))
+        if isinstance(got, Refusal):
+            message = t("form.refused", lang, code=got.status_code, detail=got.detail)
+            if got.status_code == 401:  # the token has expired: sign in again
+                return (f"{message} — {t('auth.expired', lang)}", "feedback error", no_update,
+                        no_update, None)
+            return refuse(message)
+        status = rv.lifecycle_word(got.get("status"), lang)
+        return (t("form.done", lang, action=word, status=status), "feedback ok",
+                {"event": got.get("event_id"), "at": time.time()},
+                "" if action == "respond" else no_update, no_update)
+
+
+def _thousands(n: int) -> str:
+    """1.234 (Vietnamese digit grouping, also readable in English)."""
+    return f"{n:,}".replace(",", ".")
+
+
+def _alert_order(alerts: list[dict], ward: str | None) -> list[dict]:
+    """Newest first; with a ward chosen in the filters, that ward's arrivals come first."""
+    return sorted(alerts, key=lambda a: (not ward or a.get("ward") == ward, a["received_at"]),
+                  reverse=True)
+
+
+def _alert(r: dict, policy) -> dict:
+    """What the alert banner keeps of a new report (from /api/reports/recent)."""
+    received = parse_ts(r.get("ts"))
+    urgency = Urgency(r["urgency"]) if r.get("urgency") else None
+    due = sla.due_at(received, urgency, policy) if received else None
+    return {"report_id": str(r.get("report_id")), "received_at": r.get("ts"),
+            "text": str(r.get("text") or "")[:300], "ward": r.get("ward"),
+            "urgency": r.get("urgency"), "category": r.get("category"),
+            "due_at": due.isoformat() if due else None, "sla_state": "ok"}
+
+
+def _location_figure(city: citymap.CityModel | None, lat: float, lon: float,
+                     lang: str) -> go.Figure:
+    fig = (citymap.base_figure(city, lang=lang, label_size=11) if city
+           else citymap.empty_figure(""))
+    fig.add_trace(go.Scatter(x=[lon], y=[lat], mode="markers", hoverinfo="skip",
+                             showlegend=False,
+                             marker={"symbol": "circle-open", "size": 34, "color": "#ff5cae",
+                                     "line": {"width": 3}}))
+    fig.add_trace(go.Scatter(x=[lon], y=[lat], mode="markers", hoverinfo="skip",
+                             showlegend=False,
+                             marker={"symbol": "star", "size": 18, "color": "#ff5cae",
+                                     "line": {"color": "#ffffff", "width": 1.2}}))
+    span = 0.02  # about 4 km across: the ward and its neighbours
+    fig.update_layout(xaxis={"range": [lon - span, lon + span], "visible": False},
+                      yaxis={"range": [lat - span * 0.6, lat + span * 0.6], "visible": False},
+                      margin={"l": 0, "r": 0, "t": 0, "b": 0}, showlegend=False)
+    return fig
 
 
 def _map(ctx: Context, city: citymap.CityModel | None, readings: list[dict],
@@ -135,7 +744,7 @@ def _map(ctx: Context, city: citymap.CityModel | None, readings: list[dict],
             patch["data"][map_key["base"] + i] = trace.to_plotly_json()
         return patch, map_key
     fig = citymap.base_figure(city, lang=lang, kind_label=lambda k: t(f"kind.{k}", lang))
+    fig.update_layout(showlegend=False)  # a side panel: the key above and the hovers explain
     base = len(fig.data)
     fig.add_traces(live)
     return fig, {"identity": identity, "base": base}
-

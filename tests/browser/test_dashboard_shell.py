@@ -72,8 +72,8 @@ def test_control_room_shows_live_data_without_reload(page: Page, city):
         re.compile(r"^\d+$"))
     expect(page.locator("#kpi-tiles [data-kpi='sensors_online_pct'] .kpi-value")).to_have_text(
         re.compile(r"^\d+$"))
-    expect(page.locator("#report-list .report").first).to_be_visible()
-    expect(page.locator("#report-list .report-text").first).not_to_be_empty()
+    expect(page.locator("#queue-list .q-row").first).to_be_visible()
+    expect(page.locator("#queue-list .q-text").first).not_to_be_empty()
     expect(page.locator("#city-map .js-plotly-plot")).to_be_visible()
     expect(page.locator("#city-map path.js-fill")).not_to_have_count(0)  # the wards are drawn
     expect(page.locator("#clock")).to_contain_text(re.compile(r"\d\d:\d\d:\d\d"))
@@ -93,7 +93,7 @@ def test_language_switch_to_english_sticks(page: Page, city):
 
     page.locator("#lang-switch").get_by_role("button", name="EN").click()
     expect(page.locator("#nav-control")).to_have_text("Control")
-    expect(page.get_by_role("heading", name="Newest field reports")).to_be_visible()
+    expect(page.get_by_role("heading", name="Report queue")).to_be_visible()
     expect(page.locator("#clock")).to_contain_text("Vietnam time")
 
     page.reload()  # the choice is kept in the browser (localStorage)

@@ -1,0 +1,189 @@
+"""One report in the detail panel: its head (urgency, status, SLA clock), the citizen's text with
+the triage cues highlighted, what the system knows about it, and its audit trail.
+
+The text is untrusted: highlighting splits it into plain strings and `html.Mark` children
+(React escapes every one); no HTML string is ever built from it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from dash import html
+
+from dashboard.display import local_time
+from dashboard.i18n import category_label, department_label, t
+from dashboard.queue import countdown, sla_pill, urgency_badge
+
+LIFECYCLE = ("received", "triaged", "acknowledged", "responded", "resolved", "closed",
+             "reopened", "rejected")
+ACTIONS = ("receive", "triage", "acknowledge", "respond", "assign", "resolve", "close", "reopen",
+           "reject", "override", "rate")
+
+
+def _fold_char(c: str) -> str:
+    """One character without its diacritics, lower case: 'Ế' -> 'e', 'đ' -> 'd'. Always one
+    character, so positions in the folded text are positions in the original."""
+    if c in "đĐ":
+        return "d"
+    base = unicodedata.normalize("NFD", c)[:1] or c
+    low = base.lower()
+    return low if len(low) == 1 else base
+
+
+def fold(text: str) -> str:
+    return "".join(_fold_char(c) for c in text)
+
+
+def cue_ranges(text: str, cues: list[str]) -> list[tuple[int, int]]:
+    """Where the cues (whole words or phrases) occur in `text`, matched without regard to case
+    or diacritics (a cue 'chay' marks 'Cháy'); overlapping matches are merged."""
+    folded = fold(text)
+    found: list[tuple[int, int]] = []
+    for cue in cues:
+        needle = fold(" ".join(str(cue).split()))
+        if not needle.strip():
+            continue
+        pattern = r"(?<!\w)" + r"\s+".join(re.escape(w) for w in needle.split()) + r"(?!\w)"
+        found += [(m.start(), m.end()) for m in re.finditer(pattern, folded)]
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(found):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def highlighted(text: str, cues: list[str]) -> list:
+    """The text as children: plain strings, with each cue in an html.Mark."""
+    out: list = []
+    at = 0
+    for start, end in cue_ranges(text, cues):
+        if start > at:
+            out.append(text[at:start])
+        out.append(html.Mark(text[start:end], className="cue"))
+        at = end
+    if at < len(text):
+        out.append(text[at:])
+    return out
+
+
+def lifecycle_word(status: str | None, lang: str) -> str:
+    return t(f"lc.{status}", lang) if status in LIFECYCLE else str(status or "")
+
+
+def action_word(action: str | None, lang: str) -> str:
+    return t(f"act.{action}", lang) if action in ACTIONS else str(action or "")
+
+
+def head(r: dict, lang: str, tz: str) -> list:
+    status = str(r.get("status") or "")
+    flags = []
+    if r.get("needs_review"):
+        flags.append(html.Span(["⚑ ", t("review.flag", lang)], className="flag flag-review"))
+    if r.get("overridden"):
+        flags.append(html.Span(["✎ ", t("overridden.flag", lang)], className="flag"))
+    return [
+        html.Div([urgency_badge(r.get("urgency"), lang),
+                  html.Span(str(r.get("report_id")), className="detail-id"),
+                  html.Span(lifecycle_word(status, lang),
+                            className=f"lc-pill lc-{status}", id="detail-status"),
+                  *flags], className="detail-line"),
+        html.Div([
+            sla_pill(r.get("sla_state"), lang),
+            countdown(r.get("sla_state"), r.get("due_at"), r.get("sla_left_s"), lang,
+                      element_id="detail-countdown", className="countdown-big"),
+            html.Span([t("sla.due", lang), ": ",
+                       html.B(local_time(r.get("due_at"), tz, with_date=True))],
+                      className="detail-due"),
+        ], className="detail-line detail-clock", id="detail-sla",
+            **{"data-sla": str(r.get("sla_state"))}),
+    ]
+
+
+def text_block(r: dict, lang: str) -> list:
+    cues = [str(c) for c in r.get("cues") or []]
+    text = str(r.get("text") or "")
+    confidence = r.get("confidence")
+    conf = (f"{100 * float(confidence):.0f}%" if isinstance(confidence, int | float) else "—")
+    return [
+        html.Div(highlighted(text, cues), className="detail-text", id="detail-text",
+                 lang=r.get("lang")),
+        html.Div([
+            html.Span(t("detail.cues", lang) + ":", className="muted"),
+            *([html.Span(c, className="cue-chip") for c in cues]
+              or [html.Span(t("detail.no_cues", lang), className="muted")]),
+            html.Span([t("detail.confidence", lang), ": ", html.B(conf)],
+                      className="detail-conf" + (" low" if r.get("needs_review") else "")),
+        ], className="detail-cues"),
+    ]
+
+
+def meta(r: dict, lang: str, tz: str, ward_name) -> html.Dl:
+    category = r.get("category") or r.get("category_hint")
+    rows = [
+        ("detail.received", local_time(r.get("received_at"), tz, fmt="full")),
+        ("detail.ward", ward_name(r.get("ward"), lang) or t("report.ward.unknown", lang)),
+        ("detail.address", r.get("address") or "—"),
+        ("detail.category", category_label(category, lang)
+         + ("" if r.get("category") or not category else " (?)")),
+        ("detail.department", department_label(r.get("department"), lang) or "—"),
+        ("detail.assignee", r.get("assignee") or "—"),
+        ("detail.source", r.get("source") or "—"),
+    ]
+    children = []
+    for key, value in rows:
+        children += [html.Dt(t(key, lang)), html.Dd(str(value))]
+    return html.Dl(children, className="detail-meta")
+
+
+def last_response(r: dict, lang: str) -> list:
+    if not r.get("last_response"):
+        return []
+    return [html.Div(t("detail.last_response", lang), className="section-title"),
+            html.Blockquote(str(r["last_response"]), className="detail-response",
+                            id="detail-last-response")]
+
+
+def _details_text(action: str, details: object, lang: str) -> str:
+    if not isinstance(details, dict) or not details:
+        return ""
+    parts = []
+    for key in ("urgency", "category", "department", "assignee", "reason", "rating",
+                "confidence", "cues"):
+        value = details.get(key)
+        if value in (None, "", []):
+            continue
+        if key == "urgency":
+            value = t(f"report.{value}", lang) if value in ("urgent", "normal") else value
+        elif key == "category":
+            value = category_label(str(value), lang)
+        elif key == "department":
+            value = department_label(str(value), lang)
+        elif key == "reason" and value in ("duplicate", "spam", "out_of_scope"):
+            value = t(f"reason.{value}", lang)
+        elif key == "confidence" and isinstance(value, int | float):
+            value = f"{100 * float(value):.0f}%"
+        elif key == "cues" and isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        parts.append(str(value))
+    return " · ".join(parts)
+
+
+def history_table(history: list[dict], lang: str, tz: str) -> html.Table:
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in (
+        "detail.when", "detail.action", "detail.actor", "detail.note")]))
+    rows = []
+    for h in reversed(history):  # newest first: what just happened is on top
+        action = str(h.get("action") or "")
+        note = " — ".join(x for x in (str(h.get("note") or ""),
+                                      _details_text(action, h.get("details"), lang)) if x)
+        rows.append(html.Tr([
+            html.Td(local_time(h.get("ts"), tz, fmt="full"), className="h-time"),
+            html.Td(action_word(action, lang), className=f"h-action h-{action}"),
+            html.Td(str(h.get("actor") or ""), className="h-actor"),
+            html.Td(note, className="h-note"),
+        ]))
+    return html.Table([head, html.Tbody(rows)], className="history")

@@ -1,0 +1,189 @@
+"""The operator's queue on /control in a real browser against the whole running city.
+
+A citizen's urgent report must reach the operator without a reload, with its 2-hour clock
+ticking, and the operator must be able to sign in, acknowledge it and answer the citizen.
+Headless Debian Chromium driven by Playwright; every wait is an auto-waiting `expect(...)`.
+A failing test leaves a screenshot and the browser console in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from ioc.city import load_city
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+SHOTS = Path("/tmp/ioc-queue-shots")
+WAIT_MS = 30_000
+ARRIVAL_MS = 10_000  # the page polls every second; persistence adds about one more
+KIOSK = {"width": 1920, "height": 1080}
+LAT, LON = 10.9375, 107.2420
+FIRE = "Cháy lớn tại chợ, có người mắc kẹt"
+ANSWER = "Đã điều xe chữa cháy và cứu nạn đến chợ, dự kiến có mặt trong 10 phút."
+COUNTDOWN = re.compile(r"^(\d+:)?\d\d:\d\d$")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium (never a downloaded one)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, city, request) -> Iterator[Page]:
+    """A fresh browser context at kiosk size. On failure: a screenshot and the console log in
+    test-artifacts/<test name>.{png,log}."""
+    context = browser.new_context(viewport=KIOSK)
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    console: list[str] = []
+    errors: list[str] = []
+    foreign: list[str] = []
+    allowed = {urlparse(city.dashboard_url).netloc, urlparse(city.api_url).netloc}
+    page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: foreign.append(r.url)
+            if urlparse(r.url).scheme in ("http", "https", "ws", "wss")
+            and urlparse(r.url).netloc not in allowed else None)
+    failed_before = request.session.testsfailed
+    yield page
+    if request.session.testsfailed > failed_before:
+        ARTIFACTS.mkdir(exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "_", request.node.name)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        (ARTIFACTS / f"{name}.log").write_text("\n".join(console + errors + foreign))
+    context.close()
+    assert not foreign, f"the page reached outside the city (offline product): {foreign[:5]}"
+    assert not errors, f"uncaught errors in the page: {errors[:5]}"
+
+
+def open_control(page: Page, city) -> None:
+    """/control filtered to the ward the test reports come from, watching for arrivals."""
+    ward = load_city().ward_at(LAT, LON).slug
+    page.goto(f"{city.dashboard_url}/control?ward={ward}")
+    page.evaluate("window.__no_reload_marker = 1")
+    expect(page.locator("#queue-list .q-row").first).to_be_visible()
+    expect(page.locator("#queue-range")).to_have_text(re.compile(r"\d+"))
+    # The arrival watch has read what was already there; from now on, new is new.
+    expect(page.locator("#alert-banner")).to_have_attribute("data-armed", "true")
+
+
+def submit(city, text: str) -> str:
+    response = httpx.post(f"{city.api_url}/api/reports", timeout=10,
+                          json={"text": text, "lat": LAT, "lon": LON})
+    assert response.status_code == 201, response.text
+    return response.json()["report_id"]
+
+
+def sign_in(page: Page, username: str, password: str) -> None:
+    page.locator("#auth-open").click()
+    page.locator("#auth-username").fill(username)
+    page.locator("#auth-password").fill(password)
+    page.locator("#auth-submit").click()
+
+
+def test_urgent_report_alerts_the_operator_who_answers_it(page: Page, city):
+    username, password = city.operator
+    open_control(page, city)
+
+    report_id = submit(city, FIRE)
+    arrival = page.locator(f"#alert-list [data-report-id='{report_id}']")
+    expect(arrival).to_be_visible(timeout=ARRIVAL_MS)  # no reload: the page polls
+    expect(page.locator("#alert-banner")).to_be_visible()
+    expect(arrival).to_contain_text(FIRE)
+    clock = arrival.locator(".countdown")
+    expect(clock).to_have_text(COUNTDOWN)
+    expect(clock).not_to_have_text(clock.inner_text())  # it ticks in the browser
+
+    arrival.click()
+    expect(page.locator("#detail-text")).to_have_text(FIRE)
+    detail_clock = page.locator("#detail-countdown")
+    expect(detail_clock).to_have_text(COUNTDOWN)
+    expect(detail_clock).not_to_have_text(detail_clock.inner_text())
+    expect(page.locator("#detail-sla .sla-pill")).to_have_text(
+        re.compile("Trong hạn|Sắp hết hạn"))  # a word beside the colour and the icon
+    expect(page.locator("#detail-readonly")).to_be_visible()  # reading needs no sign-in
+
+    sign_in(page, username, password)
+    expect(page.locator("#auth-who")).to_contain_text(username)
+    expect(page.locator("#detail-readonly")).to_be_hidden()
+
+    page.locator("#act-acknowledge").click()
+    expect(page.locator("#action-feedback")).to_contain_text("Tiếp nhận")
+    expect(page.locator("#detail-status")).to_have_text("Đã tiếp nhận")
+    expect(arrival).to_have_count(0)  # acknowledged: no longer an alert
+
+    page.locator("#form-response").fill(ANSWER)
+    page.locator("#act-respond").click()
+    expect(page.locator("#detail-status")).to_have_text("Đã phản hồi")
+    expect(page.locator("#detail-sla")).to_have_attribute("data-sla", "met")
+    expect(page.locator("#detail-sla .sla-pill")).to_contain_text("Phản hồi đúng hạn")
+    expect(page.locator("#detail-last-response")).to_have_text(ANSWER)
+    history = page.locator("#detail-history")
+    expect(history).to_contain_text("Phản hồi người dân")
+    expect(history).to_contain_text(username)
+    expect(page.locator("#detail-export")).to_have_attribute(
+        "href", re.compile(rf"/report-files/{report_id}/history\.csv$"))
+
+    # The queue shows it answered, and the API agrees with the screen.
+    page.locator("#sla-chip-responded").click()
+    row = page.locator(f"#queue-list [data-report-id='{report_id}']")
+    expect(row).to_be_visible()
+    expect(row.locator(".sla-pill")).to_contain_text("Phản hồi đúng hạn")
+    body = httpx.get(f"{city.api_url}/api/reports/{report_id}", timeout=5).json()
+    assert (body["status"], body["sla_state"], body["last_response"]) == \
+        ("responded", "met", ANSWER)
+    csv = page.request.get(f"{city.dashboard_url}/report-files/{report_id}/history.csv")
+    assert csv.ok and "respond" in csv.text()
+    assert page.evaluate("window.__no_reload_marker") == 1, "the page reloaded"
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "control-vi.png"))
+    page.locator("#detail-panel").screenshot(path=str(SHOTS / "detail-vi.png"))
+    page.locator("#lang-switch").get_by_role("button", name="EN").click()
+    expect(page.locator("#queue-panel .panel-title")).to_have_text("Report queue")
+    expect(row).to_be_visible()  # the filters and the open report stay through the switch
+    expect(row.locator(".sla-pill")).to_contain_text("Met")
+    expect(page.locator("#detail-status")).to_have_text("Responded")
+    expect(page.locator("#detail-sla .sla-pill")).to_contain_text("Met")
+    page.screenshot(path=str(SHOTS / "control-en.png"))
+
+
+def test_citizen_text_is_shown_as_text_and_actions_need_sign_in(page: Page, city):
+    open_control(page, city)
+    # Urgent wording, so that it alerts whether or not triage has seen it yet.
+    hostile = ("<script>window.__xss = 1</script><img src=x onerror=\"window.__xss = 2\"> "
+               + FIRE)
+    report_id = submit(city, hostile)
+    arrival = page.locator(f"#alert-list [data-report-id='{report_id}']")
+    expect(arrival).to_be_visible(timeout=ARRIVAL_MS)
+    expect(arrival).to_contain_text("<script>window.__xss = 1</script>")
+
+    arrival.click()
+    expect(page.locator("#detail-text")).to_have_text(hostile)  # literally, tags and all
+    assert page.evaluate("window.__xss") is None, "citizen text ran as code"
+    assert page.locator("#detail-text script, #detail-text img").count() == 0
+
+    page.locator("#act-acknowledge").click()  # not signed in
+    expect(page.locator("#action-feedback")).to_have_text(re.compile("Cần đăng nhập"))
+    sign_in(page, "operator", "not-the-password")
+    expect(page.locator("#auth-error")).to_contain_text("wrong username or password")
+    page.locator("#auth-cancel").click()
+    expect(page.locator("#auth-modal")).to_be_hidden()
+    body = httpx.get(f"{city.api_url}/api/reports/{report_id}", timeout=5).json()
+    assert body["status"] in ("received", "triaged"), "an action went through without sign-in"
