@@ -148,7 +148,7 @@ def _browser(dashboard_url: str) -> tuple[float, list[float]]:
                 if r in started else None)
         t0 = time.perf_counter()
         page.goto(f"{dashboard_url}/control")
-        page.wait_for_selector("#queue-list :text('R-b')", timeout=60_000)
+        page.wait_for_selector("#queue-list .q-row:not(.q-head)", timeout=60_000)
         ready = time.perf_counter() - t0
         durations.clear()
         page.wait_for_timeout(10_000)
