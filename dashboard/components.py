@@ -81,13 +81,18 @@ def _kpi_detail(kpi: dict, lang: str, wall: bool):
     return None
 
 
-def kpi_tile(kpi: dict, lang: str, wall: bool = False) -> html.Div:
-    value, unit = kpi_value(kpi, lang)
+def kpi_tile(kpi: dict, lang: str, wall: bool = False, *, label: str | None = None,
+             figure: tuple[str, str] | None = None, sub: str | None = None) -> html.Div:
+    """A KPI tile; `label`, `figure` (value text, unit text) and `sub` (a line under the status)
+    override or add to what the KPI itself says."""
+    value, unit = figure or kpi_value(kpi, lang)
     status = kpi.get("status") or "unknown"
     look = status_look(status)
     detail = _kpi_detail(kpi, lang, wall)
+    if sub:
+        detail = html.Div(sub, className="kpi-sub")
     return html.Div([
-        html.Div(kpi_label(kpi, lang), className="kpi-label"),
+        html.Div(label or kpi_label(kpi, lang), className="kpi-label"),
         html.Div([html.Span(value, className="kpi-value"), html.Span(unit, className="kpi-unit")],
                  className="kpi-figure"),
         html.Div([status_pill(status, lang)] + ([detail] if detail is not None else []),

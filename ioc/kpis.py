@@ -7,7 +7,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 # Vietnam AQI (VN_AQI), Decision 1459/QĐ-TCMT: concentration breakpoints (µg/m³) per AQI
@@ -140,7 +140,7 @@ def report_kpis(reports: list[ReportFacts], now: datetime, window_start: datetim
         return round(100 * len(part) / len(whole), 1) if whole else None
 
     sla_pct = pct(on_time, decided)
-    return [
+    kpis = [
         Kpi("urgent_responded_in_2h_pct", sla_pct, "%", "Phản ánh khẩn được trả lời trong 2 giờ",
             "Urgent reports answered within 2 h",
             status="unknown" if sla_pct is None else "ok" if sla_pct >= 95
@@ -173,6 +173,8 @@ def report_kpis(reports: list[ReportFacts], now: datetime, window_start: datetim
         Kpi("reports_by_category", len(in_window), "reports", "Phản ánh theo lĩnh vực",
             "Reports by category", detail=dict(Counter(r.category or "?" for r in in_window))),
     ]
+    # No value means no data yet: never show it as "ok".
+    return [replace(k, status="unknown") if k.value is None else k for k in kpis]
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:

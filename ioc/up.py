@@ -19,7 +19,7 @@ import httpx
 from pydantic import SecretStr
 
 from ioc.config import Settings, _mask
-from ioc.embedded import EmbeddedBroker, EmbeddedError, EmbeddedPostgres, port_open
+from ioc.embedded import EmbeddedBroker, EmbeddedPostgres, port_open
 from ioc.supervisor import Supervisor, ioc_command
 
 logger = logging.getLogger(__name__)

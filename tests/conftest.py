@@ -19,12 +19,13 @@ from pathlib import Path
 import httpx
 import pytest
 from pydantic import SecretStr
+from waiting import wait_until
 
 from ioc.config import Settings
 from ioc.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
-from waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["browser.chromium"]  # the `browser` and `page` fixtures
 
 
 @dataclass

@@ -13,8 +13,8 @@ import threading
 import time
 
 import plotly.graph_objects as go
-from dash import (ClientsideFunction, Dash, Input, Output, Patch, State, ctx as dash_ctx, dcc,
-                  html, no_update)
+from dash import ClientsideFunction, Dash, Input, Output, Patch, State, dcc, html, no_update
+from dash import ctx as dash_ctx
 from flask import Response, abort
 
 from dashboard import citymap

@@ -1,5 +1,7 @@
-"""/wall: the KPI wall for a leader 5 m away — big tiles and two bar charts, kiosk-sized for
-1920×1080 without scrolling. Status is colour plus icon plus word."""
+"""/wall: the KPI wall for a leader 5 m away — the citizen-report SLA as a first row of big
+tiles, the city's own figures in a smaller second row, then two bar charts; kiosk-sized for
+1920×1080 without scrolling. Status is colour plus icon plus word; a KPI without data shows "—"
+and says so, never a made-up number."""
 
 from __future__ import annotations
 
@@ -8,12 +10,12 @@ from dash import Dash, Input, Output, State, dcc, html
 
 from dashboard import citymap
 from dashboard.api import ApiUnavailable
-from dashboard.components import graph, kpi_tile, notice, panel, scalar_kpis
+from dashboard.components import TILE_ORDER, graph, kpi_tile, notice, panel
 from dashboard.context import REFRESH_MS, Context
 from dashboard.display import local_time
 from dashboard.i18n import DEFAULT_LANG, LANGS, category_label, t
 
-BARS_SHOWN = 15
+BARS_SHOWN = 10  # fits the chart height left under two rows of tiles, labels unskipped
 BAR_COLOR = "#4cc3ff"
 OTHERS_COLOR = "#6b7d91"
 
@@ -51,7 +53,10 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
             return ([notice(message, "notice error wall-notice")], _empty_chart(message),
                     _empty_chart(message), "—")
         by_key = {k.get("key"): k for k in kpis.get("kpis") or []}
-        tiles = [kpi_tile(k, lang, wall=True) for k in scalar_kpis(list(by_key.values()))]
+        sla, town = _sla_tiles(by_key, lang), [kpi_tile(by_key[k], lang, wall=True)
+                                               for k in TILE_ORDER if k in by_key]
+        tiles = [html.Div(row, className=f"wall-row {name}")
+                 for name, row in (("wall-sla", sla), ("wall-city", town)) if row]
         city = None if isinstance(city_raw, ApiUnavailable) else citymap.city_model(city_raw)
         wards = _counts(by_key.get("reports_by_ward"),
                         lambda w: (city.ward_name(w, lang) if city and w != "?" else None)
@@ -63,6 +68,55 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
                 _bar_chart(wards, none, t("wall.others", lang)),
                 _bar_chart(categories, none, t("wall.others", lang)),
                 local_time(kpis.get("now"), ctx.tz, fmt="full"))
+
+
+def _sla_tiles(by_key: dict[str, dict], lang: str) -> list[html.Div]:
+    """The headline row: urgent answered in 2 h, urgent waiting, breaches today, response time,
+    satisfaction — each only if the API sent it."""
+    tiles = []
+    if kpi := by_key.get("urgent_responded_in_2h_pct"):
+        d = kpi.get("detail") or {}
+        tiles.append(_sla_tile(kpi, lang, "wall.sla.answered_2h", sub=t(
+            "wall.sla.on_time", lang, on_time=d.get("on_time", 0), decided=d.get("decided", 0))))
+    if kpi := by_key.get("open_urgent"):
+        left = (kpi.get("detail") or {}).get("least_left_s")
+        sub = None if left is None else t(
+            "wall.sla.overdue" if left < 0 else "wall.sla.left", lang, time=_h_mm(left))
+        tiles.append(_sla_tile(kpi, lang, "wall.sla.open_urgent", sub=sub))
+    if kpi := by_key.get("breaches_today"):
+        tiles.append(_sla_tile(kpi, lang, "wall.sla.breaches_today"))
+    median, p90 = by_key.get("response_minutes_median"), by_key.get("response_minutes_p90")
+    if median or p90:
+        kpi = median or p90
+        mins = [(k or {}).get("value") for k in (median, p90)]
+        responded = ((median or {}).get("detail") or {}).get("responded")
+        tiles.append(_sla_tile(
+            {**kpi, "value": next((m for m in mins if m is not None), None)}, lang,
+            "wall.sla.response_time",
+            figure=(" / ".join("—" if m is None else f"{float(m):.0f}" for m in mins),
+                    t("wall.unit.min", lang)),
+            sub=None if responded is None else t("wall.sla.responded", lang, n=responded)))
+    if kpi := by_key.get("satisfaction"):
+        d = kpi.get("detail") or {}
+        sub = None if d.get("satisfied_pct") is None else t(
+            "wall.sla.satisfied", lang, pct=f"{float(d['satisfied_pct']):.0f}",
+            n=d.get("ratings", 0))
+        tiles.append(_sla_tile(kpi, lang, "wall.sla.satisfaction", sub=sub,
+                               figure=(f"{float(kpi['value']):.1f}", "/5")
+                               if kpi.get("value") is not None else None))
+    return tiles
+
+
+def _sla_tile(kpi: dict, lang: str, label_key: str, *, sub: str | None = None,
+              figure: tuple[str, str] | None = None) -> html.Div:
+    if kpi.get("value") is None:  # no data yet: "—", said in words, and no "Normal" pill
+        kpi, figure, sub = {**kpi, "status": "unknown"}, ("—", ""), t("data.none", lang)
+    return kpi_tile(kpi, lang, wall=True, label=t(label_key, lang), figure=figure, sub=sub)
+
+
+def _h_mm(seconds: float) -> str:
+    minutes = int(abs(seconds)) // 60
+    return f"{minutes // 60}:{minutes % 60:02d}"
 
 
 def _counts(kpi: dict | None, label) -> list[tuple[str, int]]:

@@ -40,7 +40,7 @@ _bearer = HTTPBearer(auto_error=False, description="Token from POST /api/auth/lo
 
 
 def get_user(request: Request,
-             creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> User:
+             creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> User:
     secret = request.app.state.settings.secret_key.get_secret_value()
     user = read_token(secret, creds.credentials) if creds else None
     if user is None:
@@ -50,7 +50,7 @@ def get_user(request: Request,
     return user
 
 
-def get_operator(user: User = Depends(get_user)) -> User:
+def get_operator(user: Annotated[User, Depends(get_user)]) -> User:
     if not user.can_act():
         raise HTTPException(403, f"{user.username} is a {user.role}; only operators and admins "
                                  "act on reports")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
 from waiting import wait_until
 
 pytestmark = pytest.mark.integration

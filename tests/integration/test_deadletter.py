@@ -9,13 +9,13 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from waiting import wait_until
 
 from ioc import events as ev
 from ioc import topics as tp
 from ioc.db.session import connect
 from ioc.kafka import META_HEADER, Publisher, make_consumer
 from ioc.persistence import make_worker
-from waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

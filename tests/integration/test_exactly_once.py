@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from waiting import wait_until
 
 from ioc import topics as tp
 from ioc.db.session import connect
 from ioc.kafka import Publisher
 from simulators.scenario import schedule
-from waiting import wait_until
 
 pytestmark = pytest.mark.integration
 HERE = Path(__file__).parent

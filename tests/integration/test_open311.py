@@ -10,14 +10,14 @@ from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from waiting import wait_until
 
 from ioc import accounts
 from ioc.api.main import create_app
 from ioc.db.session import connect
 from ioc.persistence import PERSISTED_TOPICS, PersistenceSink
-from ioc.worker import Worker
 from ioc.taxonomy import load_taxonomy
-from waiting import wait_until
+from ioc.worker import Worker
 
 pytestmark = pytest.mark.integration
 

@@ -9,13 +9,13 @@ import uuid
 
 import pytest
 from fastapi.testclient import TestClient
+from waiting import wait_until
 
 from analytics.triage.worker import make_worker as make_triage_worker
 from ioc import accounts
 from ioc.api.main import create_app
 from ioc.db.session import connect
 from ioc.persistence import make_worker
-from waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

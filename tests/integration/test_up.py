@@ -6,7 +6,6 @@ from __future__ import annotations
 import httpx
 import psutil
 import pytest
-
 from conftest import healthy, start_city, stop_city
 from waiting import wait_until
 

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
+from fakes import FakePublisher
 from fastapi.testclient import TestClient
 
 from ingest.http import create_app
 from ioc import topics as tp
-
-
-class FakePublisher:
-    def __init__(self):
-        self.sent, self.flushes = [], 0
-
-    def publish(self, topic, event, payload=None):
-        self.sent.append((topic, event))
-
-    def flush(self, timeout_s=30):
-        self.flushes += 1
 
 
 def _client():

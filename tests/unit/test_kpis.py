@@ -101,3 +101,9 @@ def test_percentile_is_nearest_rank():
     assert kpis.percentile([5, 1, 3], 50) == 3
     assert kpis.percentile([], 90) is None
     assert kpis.percentile(list(range(1, 11)), 90) == 9
+
+
+def test_kpis_without_data_are_unknown_not_ok():
+    v = _compute(_inputs(reports=[]))
+    for key in ("response_minutes_median", "satisfaction", "resolved_on_time_pct"):
+        assert v[key].value is None and v[key].status == "unknown", key

@@ -17,10 +17,10 @@ from ioc.clock import ScenarioClock
 from ioc.config import Settings
 from ioc.events import MAX_MESSAGE_BYTES, CitizenReport, SensorKind, SensorReading, Urgency
 from ioc.taxonomy import load_taxonomy
+from ioc.text import strip_diacritics
 from simulators import report_templates, scenario
 from simulators.cameras import CameraSim
 from simulators.render import CLASSES, Actor, SceneRenderer
-from ioc.text import strip_diacritics
 from simulators.reports import labelled_reports, reports_between
 from simulators.rhythm import LOCAL_TZ
 from simulators.sensors import LIMITS, faults_on, reading_at, weather_on

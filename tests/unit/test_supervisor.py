@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from ioc.supervisor import Supervisor
 from waiting import wait_until
+
+from ioc.supervisor import Supervisor
 
 
 def test_a_crashed_child_is_restarted_and_stop_ends_it(tmp_path, monkeypatch):

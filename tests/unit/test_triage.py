@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from fakes import FakePublisher
 from scipy import sparse
 
 from analytics.triage.commands import BadInput, classify_file
@@ -129,15 +130,6 @@ def test_the_threshold_keeps_the_recall_target():
     assert np.mean(p[y] >= t) >= 0.95
 
 
-class FakePublisher:
-    def __init__(self):
-        self.sent, self.flushed = [], 0
-
-    def publish(self, topic, event, payload=None):
-        self.sent.append((topic, event))
-
-    def flush(self, timeout_s=30):
-        self.flushed += 1
 
 
 def _message(report: CitizenReport, offset: int) -> Message:
@@ -153,7 +145,7 @@ def test_the_sink_publishes_one_stable_triage_per_report(model):
     TriageSink(model, first, clock)([_message(r, i) for i, r in enumerate(reports)])
     clock.tick(timedelta(hours=1))
     TriageSink(model, again, clock)([_message(r, i) for i, r in enumerate(reports)])
-    assert first.flushed == 1 and len(first.sent) == 3
+    assert first.flushes == 1 and len(first.sent) == 3
     for (topic, event), report in zip(first.sent, reports, strict=True):
         assert topic is tp.REPORTS_TRIAGED and isinstance(event, ReportTriaged)
         assert event.report_id == report.report_id and event.ts == report.ts

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from fakes import FakePublisher
+from test_serde import SAMPLES
+
 from ioc import events as ev
 from ioc import topics as tp
 from ioc.config import Settings
 from ioc.kafka import encode
 from ioc.worker import Worker
-from test_serde import SAMPLES
 
 
 @dataclass
@@ -23,15 +25,6 @@ class Record:
     timestamp: int = 0
 
 
-class FakePublisher:
-    def __init__(self):
-        self.sent, self.flushed = [], 0
-
-    def publish(self, topic, event, payload=None):
-        self.sent.append((topic, event))
-
-    def flush(self, timeout_s=30):
-        self.flushed += 1
 
 
 def test_bad_records_are_dead_lettered_and_flushed_before_the_good_are_sunk():

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, timedelta
-from zoneinfo import ZoneInfo
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
