@@ -398,13 +398,8 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
                    "urgency": urgency}
         chosen = ({"sla_state": chip} if chip in qv.SLA_FILTERS
                   else {"status": "responded"} if chip == "responded" else {})
-        calls = {"page": lambda a: a.queue(qv.PAGE_SIZE, offset, **filters, **chosen),
-                 "responded": lambda a: a.queue(1, 0, **filters, status="responded")}
-        for state in qv.SLA_FILTERS:
-            calls[state] = lambda a, s=state: a.queue(1, 0, **filters, sla_state=s)
-        if chosen:
-            calls["all"] = lambda a: a.queue(1, 0, **filters)
-        got = ctx.fetch(**calls)
+        # One call: the page, with the per-state counts the chips show.
+        got = ctx.fetch(page=lambda a: a.queue(qv.PAGE_SIZE, offset, **filters, **chosen))
         body = got["page"]
         old = old if isinstance(old, dict) else {}
         if isinstance(body, ApiUnavailable):
@@ -412,9 +407,7 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
                 return *([no_update] * (4 + len(CHIPS))), no_update, no_update
             return ([notice(t("data.unavailable", lang), "notice error")], "", True, True,
                     *(["–"] * len(CHIPS)), {"rows": "unavailable", "total": 0}, no_update)
-        if "all" not in got:
-            got["all"] = body
-        counts = [got[k]["total"] if isinstance(got[k], dict) else None for k in CHIPS]
+        counts = [(body.get("counts") or {}).get(k) for k in CHIPS]
         reports = body.get("reports") or []
         total = int(body.get("total") or 0)
         # Rows and counts are compared apart: a count that moves (a new report somewhere far

@@ -66,6 +66,28 @@ def queue(conn: sa.Connection, now: datetime, flt: QueueFilter, policy: SlaPolic
     return [dict(r) for r in rows], total
 
 
+def queue_counts(conn: sa.Connection, now: datetime, flt: QueueFilter,
+                 policy: SlaPolicy) -> dict[str, int]:
+    """Open reports per SLA state (and responded) under the same filters, but for the state and
+    status filters themselves: what the queue's chips show."""
+    where, params = ["s.is_open"], {"now": now}
+    for column in ("ward", "category", "urgency", "department"):
+        value = getattr(flt, column)
+        if value:
+            where.append(f"{'r' if column == 'ward' else 's'}.{column} = :{column}")
+            params[column] = value
+    share = policy.warn_share_left
+    row = conn.execute(sa.text(
+        "SELECT count(*) AS all, "
+        f"count(*) FILTER (WHERE {_sla_condition('breached', share)}) AS breached, "
+        f"count(*) FILTER (WHERE {_sla_condition('warning', share)}) AS warning, "
+        f"count(*) FILTER (WHERE {_sla_condition('ok', share)}) AS ok, "
+        "count(*) FILTER (WHERE s.status = 'responded') AS responded "
+        "FROM report_state s JOIN citizen_reports r USING (report_id) "
+        f"WHERE {' AND '.join(where)}"), params).mappings().one()
+    return dict(row)
+
+
 def one(conn: sa.Connection, report_id: str) -> dict | None:
     row = conn.execute(sa.text(
         f"SELECT {_REPORT_COLUMNS} FROM report_state s JOIN citizen_reports r USING (report_id) "

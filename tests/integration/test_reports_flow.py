@@ -68,6 +68,7 @@ def test_report_lifecycle_through_the_queue(api):
     assert report["ward"], "the ward is found from the location"
     queue = api.get("/api/reports/queue").json()
     assert [x["report_id"] for x in queue["reports"]] == [report_id]
+    assert queue["counts"] == {"all": 1, "breached": 0, "warning": 0, "ok": 1, "responded": 0}
 
     op = token(api, "op1", "op1-password")
     refused = api.post(f"/api/reports/{report_id}/actions", headers=op,

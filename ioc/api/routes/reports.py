@@ -118,8 +118,10 @@ def queue(db: DbDep, clock: ClockDep,
     now = clock.now()
     flt = q.QueueFilter(ward, category, urgency.value if urgency else None, department,
                         sla_state, status.value if status else None)
-    rows, total = q.queue(db, now, flt, load_policy().sla, limit, offset)
-    return {"now": now, "total": total, "reports": [with_clock(r, now) for r in rows]}
+    policy = load_policy().sla
+    rows, total = q.queue(db, now, flt, policy, limit, offset)
+    return {"now": now, "total": total, "counts": q.queue_counts(db, now, flt, policy),
+            "reports": [with_clock(r, now) for r in rows]}
 
 
 @router.get("/{report_id}", summary="One report with its SLA clock and audit trail")
