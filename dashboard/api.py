@@ -104,7 +104,7 @@ class CityApi:
 
     def queue(self, limit: int = 100, offset: int = 0, **filters: str | None) -> dict:
         """Open reports, the most pressing first: {now, total, reports}. Filters that are None
-        or empty are left out (ward, category, urgency, department, sla_state, status)."""
+        or empty are left out (ward, category, urgency, department, sla_state, status, q)."""
         params = {k: v for k, v in filters.items() if v}
         return self._json("/api/reports/queue", limit=limit, offset=offset, **params)
 

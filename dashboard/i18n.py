@@ -83,6 +83,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "queue.col.status": {"vi": "Trạng thái", "en": "Status"},
     "queue.responded": {"vi": "Đã phản hồi", "en": "Responded"},
     "filter.ward": {"vi": "Phường/xã", "en": "Ward"},
+    "filter.search": {"vi": "Tìm mã hoặc nội dung…", "en": "Search id or text…"},
     "filter.category": {"vi": "Lĩnh vực", "en": "Category"},
     "filter.department": {"vi": "Đơn vị xử lý", "en": "Department"},
     "filter.urgency": {"vi": "Mức độ", "en": "Urgency"},

@@ -98,6 +98,9 @@ def _queue_panel(lang: str, query: dict) -> html.Section:
                            "data-label-off": t("sound.off", lang),
                            "data-label-blocked": t("sound.blocked", lang)})
     filters = html.Div([
+        dcc.Input(id="f-search", type="search", debounce=True, maxLength=200,
+                  placeholder=t("filter.search", lang), value=query.get("q") or "",
+                  className="search-input"),
         _dropdown("f-ward", t("filter.ward", lang), _ward_options(lang), query.get("ward"),
                   persistence=True, persistence_type="session"),
         _dropdown("f-category", t("filter.category", lang), cats, query.get("category"),
@@ -389,13 +392,14 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
         Input("queue-tick", "n_intervals"), Input("f-ward", "value"),
         Input("f-category", "value"), Input("f-department", "value"),
         Input("f-urgency", "value"), Input("queue-sla", "data"), Input("queue-offset", "data"),
-        Input("queue-selected", "data"), State("lang", "data"), State("queue-sig", "data"))
-    def refresh_queue(_n, ward, category, department, urgency, chip, offset, selected, lang,
-                      old):
+        Input("queue-selected", "data"), Input("f-search", "value"), State("lang", "data"),
+        State("queue-sig", "data"))
+    def refresh_queue(_n, ward, category, department, urgency, chip, offset, selected, search,
+                      lang, old):
         lang = lang if lang in LANGS else DEFAULT_LANG
         offset = int(offset or 0)
         filters = {"ward": ward, "category": category, "department": department,
-                   "urgency": urgency}
+                   "urgency": urgency, "q": (search or "").strip() or None}
         chosen = ({"sla_state": chip} if chip in qv.SLA_FILTERS
                   else {"status": "responded"} if chip == "responded" else {})
         # One call: the page, with the per-state counts the chips show.

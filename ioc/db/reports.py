@@ -27,6 +27,17 @@ class QueueFilter:
     department: str | None = None
     sla_state: str | None = None  # ok | warning | breached
     status: str | None = None
+    search: str | None = None  # a report id, or words in the text
+
+
+def _search(flt: QueueFilter, params: dict) -> list[str]:
+    """A caller quotes a report id, or a few words of what they wrote."""
+    if not flt.search or not flt.search.strip():
+        return []
+    params["search_id"] = flt.search.strip()
+    params["search_text"] = "%" + flt.search.strip().replace("\\", "\\\\").replace(
+        "%", "\\%").replace("_", "\\_") + "%"
+    return ["(s.report_id = :search_id OR r.text ILIKE :search_text)"]
 
 
 def _sla_condition(state: str, warn_share: float) -> str:
@@ -55,6 +66,7 @@ def queue(conn: sa.Connection, now: datetime, flt: QueueFilter, policy: SlaPolic
             params[column] = value
     if flt.sla_state:
         where.append(_sla_condition(flt.sla_state, policy.warn_share_left))
+    where += _search(flt, params)
     clause = " AND ".join(where)
     rows = conn.execute(sa.text(
         f"SELECT {_REPORT_COLUMNS} FROM report_state s JOIN citizen_reports r USING (report_id) "
@@ -76,6 +88,7 @@ def queue_counts(conn: sa.Connection, now: datetime, flt: QueueFilter,
         if value:
             where.append(f"{'r' if column == 'ward' else 's'}.{column} = :{column}")
             params[column] = value
+    where += _search(flt, params)
     share = policy.warn_share_left
     row = conn.execute(sa.text(
         "SELECT count(*) AS all, "

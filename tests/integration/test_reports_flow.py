@@ -158,3 +158,19 @@ def test_operator_overrides_become_labelled_data_for_retraining(api, settings, t
     assert _export_overrides(settings, tmp_path / "o.jsonl") == 1
     (row,) = read_labelled(tmp_path / "o.jsonl")
     assert (row.id, row.category, row.urgency) == (report_id, "fire", "urgent")
+
+
+def test_the_queue_finds_a_report_by_id_or_words(api):
+    ids = []
+    for text in ("Đèn đường hỏng trước chợ Xuân An", "Rác chất đống ở hẻm 12, 100% đầy"):
+        ids.append(api.post("/api/reports", json={"text": text, **CENTRE}).json()["report_id"])
+    wait_until(lambda: all(stored(api, i) for i in ids), 30, "both reports are queued")
+
+    def found(q: str) -> list[str]:
+        return [r["report_id"] for r in api.get("/api/reports/queue", params={"q": q})
+                .json()["reports"]]
+
+    assert found(ids[1]) == [ids[1]]
+    assert found("chợ xuân") == [ids[0]]
+    assert found("100%") == [ids[1]], "% is a character to find, not a wildcard"
+    assert found("nothing like this") == []

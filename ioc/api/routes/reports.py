@@ -22,7 +22,7 @@ from ioc import sla
 from ioc import topics as tp
 from ioc.api.deps import ClockDep, DbDep, OperatorDep, PublisherDep, SettingsDep
 from ioc.city import load_city
-from ioc.db import reports as q
+from ioc.db import reports as reports_db
 from ioc.intake import IntakeRefused, ReportIn, accept, report_id_for, store_photo
 from ioc.policy import load_policy
 from ioc.taxonomy import load_taxonomy
@@ -66,9 +66,9 @@ def with_clock(row: dict, now: datetime) -> dict:
 
 
 def _report_or_404(db, report_id: str) -> dict:
-    row = q.one(db, report_id)
+    row = reports_db.one(db, report_id)
     if row is None:
-        if q.received(db, report_id):
+        if reports_db.received(db, report_id):
             raise HTTPException(404, f"report {report_id} was received and is being processed; "
                                      "try again in a moment")
         raise HTTPException(404, f"no report {report_id!r}; check the id")
@@ -80,7 +80,7 @@ def submit(body: AppReportIn, publisher: PublisherDep, clock: ClockDep, settings
            db: DbDep):
     data = ReportIn.model_validate(body.model_dump(exclude={"photo_base64"}))
     if data.client_key:  # a resubmission: answer with the report already received
-        known = q.received(db, report_id_for(data.client_key))
+        known = reports_db.received(db, report_id_for(data.client_key))
         if known is not None and known["client_key"] == data.client_key:
             return JSONResponse(jsonable_encoder(_receipt(db, known["report_id"], known["ts"])))
     city, taxonomy = load_city(), load_taxonomy()
@@ -100,7 +100,7 @@ def submit(body: AppReportIn, publisher: PublisherDep, clock: ClockDep, settings
 
 
 def _receipt(db, report_id: str, received_at: datetime) -> dict:
-    row = q.one(db, report_id)
+    row = reports_db.one(db, report_id)
     urgency = ev.Urgency(row["urgency"]) if row and row["urgency"] else None
     return {"report_id": report_id, "status": row["status"] if row else "received",
             "received_at": received_at,
@@ -113,14 +113,16 @@ def queue(db: DbDep, clock: ClockDep,
           urgency: ev.Urgency | None = None, department: str | None = None,
           sla_state: Literal["ok", "warning", "breached"] | None = None,
           status: lc.Status | None = None,
+          q: Annotated[str | None, Query(max_length=200,
+                                         description="A report id, or words in the text")] = None,
           limit: Annotated[int, Query(ge=1, le=1000)] = 200,
           offset: Annotated[int, Query(ge=0)] = 0):
     now = clock.now()
-    flt = q.QueueFilter(ward, category, urgency.value if urgency else None, department,
-                        sla_state, status.value if status else None)
+    flt = reports_db.QueueFilter(ward, category, urgency.value if urgency else None,
+                                 department, sla_state, status.value if status else None, q)
     policy = load_policy().sla
-    rows, total = q.queue(db, now, flt, policy, limit, offset)
-    return {"now": now, "total": total, "counts": q.queue_counts(db, now, flt, policy),
+    rows, total = reports_db.queue(db, now, flt, policy, limit, offset)
+    return {"now": now, "total": total, "counts": reports_db.queue_counts(db, now, flt, policy),
             "reports": [with_clock(r, now) for r in rows]}
 
 
@@ -129,7 +131,7 @@ def detail(report_id: str, db: DbDep, clock: ClockDep):
     row = with_clock(_report_or_404(db, report_id), clock.now())
     state = lc.Report(report_id, row["received_at"], status=lc.Status(row["status"]))
     row["allowed_actions"] = [a.value for a in lc.allowed_actions(state)]
-    row["history"] = q.history(db, report_id)
+    row["history"] = reports_db.history(db, report_id)
     return row
 
 
@@ -139,7 +141,7 @@ def history_csv(report_id: str, db: DbDep):
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["ts", "action", "actor", "note", "details"])
-    for h in q.history(db, report_id):
+    for h in reports_db.history(db, report_id):
         writer.writerow([h["ts"].isoformat(), h["action"], h["actor"], h["note"] or "",
                          json.dumps(h["details"], ensure_ascii=False)])
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
