@@ -7,6 +7,7 @@ data folder's parents traversable for that user.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import pwd
@@ -22,11 +23,21 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 PG_SYSTEM_USER = "ioc-postgres"
+PR_SET_PDEATHSIG = 1
 PG_DATABASE = "ioc"
 
 
 class EmbeddedError(RuntimeError):
     """An embedded server could not start; the message says why and what to do."""
+
+
+def die_with_parent() -> None:
+    """In a child before exec: get SIGTERM if the parent dies, so a killed `ioc up` (a closed
+    terminal, SIGKILL) leaves no broker, database or worker behind."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass  # not Linux: `ioc up` still stops its children on the way out
 
 
 def _package_dir(name: str) -> Path:
@@ -93,6 +104,7 @@ class EmbeddedBroker:
             [str(tansu_binary()), "broker", "--listener-url", url,
              "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"],
             env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         _wait(lambda: port_open(self.host, self.port), 10, "the embedded broker", self.proc)
         logger.info("embedded broker started", extra={"bootstrap": self.bootstrap,
@@ -146,7 +158,7 @@ class EmbeddedPostgres:
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
                                      user=user.pw_uid if user else None,
                                      group=user.pw_gid if user else None,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=die_with_parent)
         _wait(self._ready, 30, "the embedded PostgreSQL", self.proc)
         self._ensure_database()
         logger.info("embedded PostgreSQL started", extra={"port": self.port, "pid": self.proc.pid,

@@ -7,6 +7,7 @@ whose value is the JPEG and whose metadata rides in the `ioc-meta` header.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
@@ -108,6 +109,9 @@ def make_producer(settings: Settings, **overrides) -> KafkaProducer:
         batch_size=256 * 1024,
         max_request_size=2 * 1024 * 1024,
         retries=5,
+        # One request in flight per broker: a retried batch cannot overtake the next one, so a
+        # report's "respond" never lands after its "resolve".
+        max_in_flight_requests_per_connection=1,
         client_id="ioc",
     )
     options.update(overrides)
@@ -179,6 +183,7 @@ class Publisher:
         self.settings = settings
         self.producer = producer or make_producer(settings)
         self._pending: list = []
+        self._lock = threading.Lock()  # API routes share one Publisher across threads
 
     def publish(self, topic: tp.Topic, event: ev.Event, payload: bytes | None = None):
         if not isinstance(event, topic.model):
@@ -186,22 +191,32 @@ class Publisher:
         msg = encode(topic, event, payload)
         future = self.producer.send(
             self.settings.topic(topic.name), key=msg.key, value=msg.value, headers=msg.headers)
-        self._pending.append(future)
-        if len(self._pending) >= self.PRUNE_AT:  # producers that never flush stay bounded
-            self._raise_failed(done_only=True)
+        done: list = []
+        with self._lock:
+            self._pending.append(future)
+            if len(self._pending) >= self.PRUNE_AT:  # producers that never flush stay bounded
+                done = [f for f in self._pending if f.is_done]
+                self._pending = [f for f in self._pending if not f.is_done]
+        for f in done:
+            f.get(timeout=0)  # raises a failed send's error
         return future
+
+    def publish_durably(self, topic: tp.Topic, event: ev.Event, timeout_s: float = 30.0) -> None:
+        """Publish one event and return only once the broker has it (or raise)."""
+        self.publish(topic, event).get(timeout=timeout_s)
 
     def flush(self, timeout_s: float = 30.0) -> None:
         self.producer.flush(timeout=timeout_s)
-        self._raise_failed(done_only=False, timeout_s=timeout_s)
-
-    def _raise_failed(self, done_only: bool, timeout_s: float = 0.0) -> None:
-        pending, self._pending = self._pending, []
-        for i, future in enumerate(pending):
-            if done_only and not future.is_done:
-                self._pending.extend(pending[i:])
-                return
-            future.get(timeout=timeout_s)  # raises the send's error
+        with self._lock:
+            pending, self._pending = self._pending, []
+        errors = []
+        for future in pending:  # check every one, then raise the first failure
+            try:
+                future.get(timeout=timeout_s)
+            except KafkaError as exc:
+                errors.append(exc)
+        if errors:
+            raise errors[0]
 
     def close(self) -> None:
         try:

@@ -7,7 +7,6 @@ killed outright, so nothing is left behind.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import signal
@@ -18,18 +17,12 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ioc.embedded import die_with_parent
+
 logger = logging.getLogger(__name__)
 
-PR_SET_PDEATHSIG = 1
 RESTART_BACKOFF_S = (1, 2, 5, 10, 30)
 HEALTHY_AFTER_S = 60  # a child that ran this long resets its backoff
-
-
-def _die_with_parent() -> None:
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass  # not Linux: the supervisor's own stop() still cleans up
 
 
 @dataclass
@@ -70,7 +63,7 @@ class Supervisor:
         service.proc = subprocess.Popen(
             service.argv, env={**self.env, **service.env}, stdin=subprocess.DEVNULL,
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         log.close()
         service.started_at = time.monotonic()

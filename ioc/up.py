@@ -209,15 +209,21 @@ def broker_memory_mb(city: City) -> float:
         return 0.0
 
 
-def _drained(city: City, since) -> bool:
-    """Every worker has polled empty after `since`: all it was given is stored and committed."""
+# Upstream first: triage publishes what persistence then stores.
+DRAIN_ORDER = ("triage", "persistence")
+
+
+def _drained_after(city: City, worker: str, since):
+    """When `worker` last reported an empty poll after `since` (all it was given is handled and
+    committed), else None."""
     from ioc.db import queries
     from ioc.db.session import engine
 
     with engine(city.settings).connect() as conn:
         rows = queries.worker_status(conn)
-    fresh = {r["worker"] for r in rows if r["ts"] > since and r["caught_up"] and r["lag_s"] == 0}
-    return set(WORKERS) <= fresh
+    times = [r["ts"] for r in rows if r["worker"] == worker and r["ts"] > since
+             and r["caught_up"] and r["lag_s"] == 0]
+    return min(times) if times else None
 
 
 def recycle_broker(city: City, stop: threading.Event, drain_timeout_s: float = 60) -> bool:
@@ -231,14 +237,17 @@ def recycle_broker(city: City, stop: threading.Event, drain_timeout_s: float = 6
                    extra={"rss_mb": round(broker_memory_mb(city)),
                           "budget_mb": city.settings.broker_memory_mb})
     sup.stop(set(PRODUCERS))
-    paused_at = datetime.now(UTC)
+    since = datetime.now(UTC)
     deadline = time.monotonic() + drain_timeout_s
-    while not _drained(city, paused_at):
-        if time.monotonic() > deadline or stop.is_set():
-            logger.error("workers did not drain; broker not recycled, will retry")
-            sup.start_all()
-            return False
-        stop.wait(0.5)
+    for worker in DRAIN_ORDER:  # each must drain after the one upstream of it has
+        while (drained_at := _drained_after(city, worker, since)) is None:
+            if time.monotonic() > deadline or stop.is_set():
+                logger.error("workers did not drain; broker not recycled, will retry",
+                             extra={"worker": worker})
+                sup.start_all()
+                return False
+            stop.wait(0.5)
+        since = drained_at
     sup.stop(set(WORKERS))
     city.broker.stop(timeout_s=2)
     city.broker.start()
@@ -254,6 +263,6 @@ def install_stop_signals() -> threading.Event:
     def _handler(_signum, _frame):
         stop.set()
 
-    signal.signal(signal.SIGINT, _handler)
-    signal.signal(signal.SIGTERM, _handler)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: the terminal closed
+        signal.signal(sig, _handler)
     return stop

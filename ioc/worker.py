@@ -14,6 +14,7 @@ import signal
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from ioc.kafka import Publisher, Undecodable, decode, make_consumer
 logger = logging.getLogger(__name__)
 
 DEADLETTER_RAW_MAX = 512 * 1024
+DEADLETTER_NAMESPACE = uuid.UUID("9d0f3a52-7c1e-4b8a-a2f4-61e0c3d5b7a8")
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,9 @@ class WorkerStats:
 def dead_letter(worker: str, reason: str, record) -> ev.DeadLetter:
     value = record.value or b""
     return ev.DeadLetter(
+        # The same bad record replayed after a crash is the same dead letter.
+        event_id=uuid.uuid5(DEADLETTER_NAMESPACE,
+                            f"{record.topic}|{record.partition}|{record.offset}"),
         ts=ev.utcnow(),
         reason=reason,
         source_topic=record.topic,

@@ -43,6 +43,11 @@ def get_user(request: Request,
              creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> User:
     secret = request.app.state.settings.secret_key.get_secret_value()
     user = read_token(secret, creds.credentials) if creds else None
+    if user is not None:  # a disabled or re-roled account takes effect at once, not next shift
+        with request.app.state.engine.connect() as conn:
+            role = conn.execute(sa.text("SELECT role FROM users WHERE username = :u AND NOT "
+                                        "disabled"), {"u": user.username}).scalar()
+        user = User(user.username, role) if role else None
     if user is None:
         raise HTTPException(401, "sign in first: POST /api/auth/login, then send the token as "
                                  "'Authorization: Bearer <token>' (tokens last one shift)",

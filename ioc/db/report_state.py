@@ -53,7 +53,11 @@ def fold(conn: psycopg.Connection, new_reports: Iterable[ev.CitizenReport],
          new_events: Iterable[ev.ReportTriaged | ev.ReportEvent]) -> int:
     """Fold newly stored reports and events into report_state. Caller holds the transaction."""
     reports = {r.report_id: lc.Report(r.report_id, r.ts, updated_at=r.ts) for r in new_reports}
-    events = sorted(new_events, key=lambda e: e.ts)
+    new_events = list(new_events)
+    # Topics are not ordered with each other: a report's triage or actions may have been stored
+    # before the report itself arrived. Fold those now, with the report.
+    events = sorted([*new_events, *_stored_events(conn, list(reports), new_events)],
+                    key=lambda e: e.ts)
     wanted = {e.report_id for e in events} - set(reports)
     if wanted:
         with conn.cursor(row_factory=dict_row) as cur:
@@ -88,6 +92,23 @@ def fold(conn: psycopg.Connection, new_reports: Iterable[ev.CitizenReport],
             f"ON CONFLICT (report_id) DO UPDATE SET {updates}",
             [_to_row(r) for r in reports.values()])
     return len(reports)
+
+
+def _stored_events(conn: psycopg.Connection, report_ids: list[str],
+                   exclude: list) -> list[ev.ReportTriaged | ev.ReportEvent]:
+    if not report_ids:
+        return []
+    skip = {e.event_id for e in exclude}
+    found: list[ev.ReportTriaged | ev.ReportEvent] = []
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute("SELECT * FROM report_triage WHERE report_id = ANY(%s)", (report_ids,))
+        found += [ev.ReportTriaged(**row) for row in cur]
+        cur.execute("SELECT * FROM report_events WHERE report_id = ANY(%s)", (report_ids,))
+        found += [ev.ReportEvent(event_id=row["event_id"], ts=row["ts"],
+                                 report_id=row["report_id"], action=row["action"],
+                                 actor=row["actor"], note=row["note"], **row["details"])
+                  for row in cur]
+    return [e for e in found if e.event_id not in skip]
 
 
 def load(conn: psycopg.Connection, report_id: str) -> lc.Report | None:

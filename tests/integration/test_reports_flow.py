@@ -174,3 +174,38 @@ def test_the_queue_finds_a_report_by_id_or_words(api):
     assert found("chợ xuân") == [ids[0]]
     assert found("100%") == [ids[1]], "% is a character to find, not a wildcard"
     assert found("nothing like this") == []
+
+
+def test_triage_stored_before_its_report_is_still_folded(settings):
+    """Topics are not ordered with each other: a triage event may be stored first."""
+    from datetime import timedelta
+
+    from ioc import events as ev
+    from ioc import topics as tp
+    from ioc.db import report_state
+    from ioc.persistence import TABLES
+    from ioc.worker import Message
+
+    now = settings.clock().now()
+    report = ev.CitizenReport(ts=now, report_id="R-early-triage", text="Cây đổ chắn đường",
+                              **CENTRE)
+    triage = ev.ReportTriaged(ts=now + timedelta(seconds=1), report_id=report.report_id,
+                              urgency="urgent", category="fallen_tree",
+                              department="public_works", confidence=0.97, cues=["cây đổ"],
+                              model_version="test")
+
+    def insert(topic, event) -> None:
+        (table,) = TABLES[topic.name]
+        from ioc.db import writes
+        writes.insert_new(conn, table.name, table.columns,
+                          [table.row(Message(topic, event, b"", 0, 0, 0))])
+
+    with connect(settings, autocommit=True) as conn:
+        with conn.transaction():  # the triage batch: its report is not there yet
+            insert(tp.REPORTS_TRIAGED, triage)
+            report_state.fold(conn, [], [triage])
+        with conn.transaction():  # the report's batch, later
+            insert(tp.CITIZEN_REPORTS, report)
+            report_state.fold(conn, [report], [])
+        state = report_state.load(conn, report.report_id)
+    assert (state.status, state.urgency, state.category) == ("triaged", "urgent", "fallen_tree")

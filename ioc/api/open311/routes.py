@@ -183,8 +183,7 @@ def create_request(
     except IntakeRefused as refused:
         raise HTTPException(400, f"{_OPEN311_FIELD.get(refused.field, refused.field)}: "
                                  f"{refused.message}") from None
-    publisher.publish(tp.CITIZEN_REPORTS, report)
-    publisher.flush()  # answered means it is on the broker: it will not be lost
+    publisher.publish_durably(tp.CITIZEN_REPORTS, report)  # on the broker before we answer
     logger.info("open311 request accepted",
                 extra={"report_id": report.report_id, "api_key_name": owner})
     due = due_at(report.ts, None, load_policy().sla)

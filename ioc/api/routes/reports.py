@@ -62,6 +62,7 @@ def with_clock(row: dict, now: datetime) -> dict:
     row = {**row, "sla_state": clock.state.value, "sla_left_s": round(clock.left_s),
            "due_at": clock.due_at}
     row.pop("client_key", None)
+    row.pop("contact", None)  # the citizen's phone/e-mail stay in the database
     return row
 
 
@@ -94,8 +95,7 @@ def submit(body: AppReportIn, publisher: PublisherDep, clock: ClockDep, settings
                     taxonomy=taxonomy)
     if photo is not None:
         report = store_photo(settings.data_dir, report, photo)
-    publisher.publish(tp.CITIZEN_REPORTS, report)
-    publisher.flush()  # 201 means it is on the broker: it will not be lost
+    publisher.publish_durably(tp.CITIZEN_REPORTS, report)  # on the broker before we answer
     return {**_receipt(db, report.report_id, report.ts), "ward": report.ward}
 
 
@@ -169,8 +169,7 @@ def act(report_id: str, body: ActionIn, db: DbDep, clock: ClockDep, user: Operat
     event = ev.ReportEvent(ts=clock.now(), report_id=report_id, actor=user.username,
                            **body.model_dump(exclude_none=True))
     state = lc.apply(_state(row), event)  # raises InvalidTransition -> 409
-    publisher.publish(tp.REPORT_EVENTS, event)
-    publisher.flush()
+    publisher.publish_durably(tp.REPORT_EVENTS, event)  # on the broker before we answer
     return {"event_id": event.event_id, "status": state.status.value, "action": body.action}
 
 
@@ -192,8 +191,7 @@ def rate(report_id: str, body: RatingIn, db: DbDep, clock: ClockDep, publisher: 
     event = ev.ReportEvent(ts=clock.now(), report_id=report_id, actor="citizen",
                            action=ev.ReportAction.RATE, rating=body.rating, note=body.comment)
     lc.apply(_state(row), event)
-    publisher.publish(tp.REPORT_EVENTS, event)
-    publisher.flush()
+    publisher.publish_durably(tp.REPORT_EVENTS, event)  # on the broker before we answer
     return {"event_id": event.event_id, "rating": body.rating}
 
 
