@@ -99,7 +99,12 @@ def store_photo(data_dir: Path, report: ev.CitizenReport, content: bytes,
     kind = check_photo(content, content_type)
     folder = data_dir / "photos"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{report.report_id}.{kind}").write_bytes(content)
+    if not any((folder / f"{report.report_id}.{k}").exists() for k in ("jpg", "png")):
+        try:  # a resubmission (same idempotency key) never replaces the first photo
+            with open(folder / f"{report.report_id}.{kind}", "xb") as f:
+                f.write(content)
+        except FileExistsError:
+            pass
     return report.model_copy(update={"photo_url": f"/api/reports/{report.report_id}/photo"})
 
 
