@@ -62,10 +62,6 @@ def add_user(conn: psycopg.Connection, username: str, role: str, password: str |
     return password
 
 
-def user_exists(conn: psycopg.Connection, username: str) -> bool:
-    return conn.execute("SELECT 1 FROM users WHERE username = %s", (username,)).fetchone() is not None
-
-
 def authenticate(conn: psycopg.Connection, username: str, password: str) -> User | None:
     row = conn.execute("SELECT role, password_hash FROM users WHERE username = %s AND NOT disabled",
                        (username,)).fetchone()

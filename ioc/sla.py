@@ -38,11 +38,6 @@ def resolve_due_at(received_at: datetime, urgency: Urgency | None, policy: SlaPo
     return received_at + timedelta(hours=target(urgency, policy).resolve_h)
 
 
-def time_left(due: datetime, now: datetime) -> timedelta:
-    """Negative once breached."""
-    return due - now
-
-
 @dataclass(frozen=True)
 class Clock:
     due_at: datetime

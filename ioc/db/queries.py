@@ -68,13 +68,3 @@ def deadletters(conn: sa.Connection, limit: int) -> list[dict]:
     return [dict(r._mapping) for r in conn.execute(sa.text(
         "SELECT event_id, ts, reason, source_topic, source_partition, source_offset, key, "
         "raw_bytes, worker FROM deadletters ORDER BY ts DESC LIMIT :limit"), {"limit": limit})]
-
-
-def count_since(conn: sa.Connection, table: str, since: datetime) -> int:
-    assert table in {"deadletters", "citizen_reports", "sensor_readings"}
-    return conn.execute(sa.text(f"SELECT count(*) FROM {table} WHERE ts >= :s"),
-                        {"s": since}).scalar_one()
-
-
-def window_start(now: datetime, hours: float) -> datetime:
-    return now - timedelta(hours=hours)

@@ -29,6 +29,7 @@ from ioc.api.deps import ClockDep, DbDep, PublisherDep, SettingsDep
 from ioc.api.open311 import documents as doc
 from ioc.api.open311.errors import Open311Route
 from ioc.api.open311.formats import FormatDep, errors, format_of, render
+from ioc.api.routes.reports import report_or_404
 from ioc.city import load_city
 from ioc.db import open311 as q311
 from ioc.db import reports as q
@@ -269,12 +270,7 @@ def list_requests(
 @router.get("/requests/{service_request_id}.{fmt}", summary="One service request")
 def get_request(service_request_id: str, fmt: FormatDep, request: Request, db: DbDep,
                 settings: SettingsDep) -> Response:
-    row = q.one(db, service_request_id)
-    if row is None:
-        if q.received(db, service_request_id):
-            raise HTTPException(404, f"request {service_request_id} was received and is being "
-                                     "processed; try again in a moment")
-        raise HTTPException(404, f"no service request {service_request_id!r}; check the id")
+    row = report_or_404(db, service_request_id, noun="service request")
     document = doc.service_request(row, load_taxonomy(), load_policy().sla, _tz(settings),
                                    str(request.base_url))
     return render(fmt, [document], "service_requests", "request")

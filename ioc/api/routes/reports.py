@@ -66,13 +66,14 @@ def with_clock(row: dict, now: datetime) -> dict:
     return row
 
 
-def _report_or_404(db, report_id: str) -> dict:
+def report_or_404(db, report_id: str, noun: str = "report") -> dict:
+    """The stored report, or a 404 that says whether it is still on its way."""
     row = reports_db.one(db, report_id)
     if row is None:
         if reports_db.received(db, report_id):
-            raise HTTPException(404, f"report {report_id} was received and is being processed; "
+            raise HTTPException(404, f"{noun} {report_id} was received and is being processed; "
                                      "try again in a moment")
-        raise HTTPException(404, f"no report {report_id!r}; check the id")
+        raise HTTPException(404, f"no {noun} {report_id!r}; check the id")
     return row
 
 
@@ -128,7 +129,7 @@ def queue(db: DbDep, clock: ClockDep,
 
 @router.get("/{report_id}", summary="One report with its SLA clock and audit trail")
 def detail(report_id: str, db: DbDep, clock: ClockDep):
-    row = with_clock(_report_or_404(db, report_id), clock.now())
+    row = with_clock(report_or_404(db, report_id), clock.now())
     state = lc.Report(report_id, row["received_at"], status=lc.Status(row["status"]))
     row["allowed_actions"] = [a.value for a in lc.allowed_actions(state)]
     row["history"] = reports_db.history(db, report_id)
@@ -137,7 +138,7 @@ def detail(report_id: str, db: DbDep, clock: ClockDep):
 
 @router.get("/{report_id}/history.csv", summary="The audit trail as CSV", response_class=Response)
 def history_csv(report_id: str, db: DbDep):
-    _report_or_404(db, report_id)
+    report_or_404(db, report_id)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["ts", "action", "actor", "note", "details"])
@@ -163,7 +164,7 @@ def act(report_id: str, body: ActionIn, db: DbDep, clock: ClockDep, user: Operat
         publisher: PublisherDep):
     if body.action == ev.ReportAction.RATE:
         raise HTTPException(403, "only the citizen rates a response: POST .../rating")
-    row = _report_or_404(db, report_id)
+    row = report_or_404(db, report_id)
     if body.category and body.category not in load_taxonomy().codes:
         raise HTTPException(422, f"category {body.category!r} is not in the taxonomy")
     event = ev.ReportEvent(ts=clock.now(), report_id=report_id, actor=user.username,
@@ -175,7 +176,7 @@ def act(report_id: str, body: ActionIn, db: DbDep, clock: ClockDep, user: Operat
 
 @router.get("/{report_id}/status", summary="The citizen's view: status and response")
 def citizen_status(report_id: str, db: DbDep, clock: ClockDep):
-    row = with_clock(_report_or_404(db, report_id), clock.now())
+    row = with_clock(report_or_404(db, report_id), clock.now())
     return {"report_id": report_id, "status": row["status"],
             "response": row["last_response"], "received_at": row["received_at"],
             "expected_response_by": row["due_at"], "updated_at": row["updated_at"],
@@ -184,7 +185,7 @@ def citizen_status(report_id: str, db: DbDep, clock: ClockDep):
 
 @router.post("/{report_id}/rating", status_code=202, summary="The citizen rates the response")
 def rate(report_id: str, body: RatingIn, db: DbDep, clock: ClockDep, publisher: PublisherDep):
-    row = _report_or_404(db, report_id)
+    row = report_or_404(db, report_id)
     if row.get("client_key") != body.client_key:
         raise HTTPException(403, "the client_key does not match the one this report was sent "
                                  "with; only its sender can rate it")
