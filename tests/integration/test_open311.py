@@ -172,6 +172,29 @@ def test_post_answers_with_id_notice_and_account(api, api_key):
     assert again != created["service_request_id"], "no key: every POST is a new request"
 
 
+def test_a_photo_uploaded_as_media_is_kept_and_linked(api, api_key):
+    import cv2
+    import numpy as np
+
+    ok, jpeg = cv2.imencode(".jpg", np.full((48, 64, 3), 90, np.uint8))
+    form = {"api_key": api_key, "service_code": "pothole", "description": "Ổ gà sâu", **CENTRE}
+    r = api.post(f"{BASE}/requests.json", data=form,
+                 files={"media": ("hole.jpg", jpeg.tobytes(), "image/jpeg")})
+    assert r.status_code == 200, r.text
+    request_id = r.json()[0]["service_request_id"]
+    found = wait_until(lambda: one(api, request_id), 30, "the request is stored")
+    assert found["media_url"].endswith(f"/api/reports/{request_id}/photo")
+    photo = api.get(found["media_url"])
+    assert photo.status_code == 200 and photo.content == jpeg.tobytes()
+
+    not_image = {"media": ("notes.txt", b"just words", "text/plain")}
+    assert "JPEG or PNG" in refusal(api.post(f"{BASE}/requests.json", data=form,
+                                             files=not_image), "json", 400)
+    both = {**form, "media_url": "https://example.org/p.jpg"}
+    assert "not both" in refusal(api.post(f"{BASE}/requests.xml", data=both, files={
+        "media": ("hole.jpg", jpeg.tobytes(), "image/jpeg")}), "xml", 400)
+
+
 def test_list_filters_by_code_status_date_and_pages(api, api_key):
     flood_1 = submit(api, api_key)
     flood_2 = submit(api, api_key, description="Ngập đường Hùng Vương")
@@ -228,6 +251,9 @@ def test_refusals_use_the_spec_format_and_store_nothing(api, api_key, settings, 
 
     assert "api_key" in refusal(post(api_key=None), fmt, 403)
     assert "api_key" in refusal(post(api_key="ioc_not-a-key"), fmt, 403)
+    in_url = api.post(f"{BASE}/requests.{fmt}", params={"api_key": api_key},
+                      data={k: v for k, v in good.items() if k != "api_key"})
+    assert "not in the URL" in refusal(in_url, fmt, 403), "a key in the URL ends up in logs"
     assert "api_key" in refusal(post(api_key=None, description=None), fmt, 403), \
         "the key is checked before anything else"
     assert "ufo" in refusal(post(service_code="ufo"), fmt, 400)

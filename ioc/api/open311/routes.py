@@ -18,7 +18,7 @@ from typing import Annotated
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import ValidationError
 
@@ -33,7 +33,7 @@ from ioc.api.routes.reports import report_or_404
 from ioc.city import load_city
 from ioc.db import open311 as q311
 from ioc.db import reports as q
-from ioc.intake import IntakeRefused, ReportIn, accept
+from ioc.intake import MAX_PHOTO_BYTES, IntakeRefused, ReportIn, accept, store_photo
 from ioc.policy import load_policy
 from ioc.sla import due_at
 from ioc.taxonomy import load_taxonomy
@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 WINDOW = timedelta(days=90)  # the spec's default and widest GET requests window
 PAGE_SIZE, MAX_PAGE_SIZE = 50, 200
 # ReportIn/intake field -> the Open311 field the client sent it as.
-_OPEN311_FIELD = {"text": "description", "lon": "long", "lat/lon": "lat/long",
+_OPEN311_FIELD = {"text": "description", "photo": "media", "lon": "long", "lat/lon": "lat/long",
                   "address": "address_string", "category_hint": "service_code",
                   "contact": "email/phone/first_name/last_name"}
 
@@ -63,16 +63,18 @@ router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Ro
                    dependencies=[Depends(jurisdiction)])
 
 
-def api_key_owner(db: DbDep,
-                  api_key: Annotated[str | None, Form(description="Required to POST")] = None,
-                  key_in_query: Annotated[str | None, Query(alias="api_key",
-                                                            include_in_schema=False)] = None
+def api_key_owner(db: DbDep, request: Request,
+                  api_key: Annotated[str | None, Form(description="Required to POST")] = None
                   ) -> str:
-    """The name the key was issued to; 403 without a valid key (checked before anything else)."""
-    key = (api_key or key_in_query or "").strip()
+    """The name the key was issued to; 403 without a valid key (checked before anything else).
+
+    Only the form field counts: a key in the URL ends up in proxy and server logs."""
+    key = (api_key or "").strip()
     if not key:
-        raise HTTPException(403, "api_key is required to submit a request; send it as a form "
-                                 "field (ask the city for a key)")
+        where = (" in the form body, not in the URL" if "api_key" in request.query_params
+                 else " (ask the city for a key)")
+        raise HTTPException(403, f"api_key is required to submit a request; send it as a form "
+                                 f"field{where}")
     owner = api_key_name(db.connection.driver_connection, key)  # ioc.accounts speaks psycopg
     if owner is None:
         raise HTTPException(403, "api_key is not valid or has been revoked; ask the city for a "
@@ -159,6 +161,8 @@ def create_request(
     first_name: Annotated[str | None, Form()] = None,
     last_name: Annotated[str | None, Form()] = None,
     media_url: Annotated[str | None, Form(description="http(s) URL of a photo")] = None,
+    media: Annotated[UploadFile | None, File(
+        description="A JPEG or PNG photo (multipart/form-data), at most 5 MB")] = None,
     account_id: Annotated[str | None, Form(description="Echoed back")] = None,
     jurisdiction_id: Annotated[str | None, Form()] = None,
 ) -> Response:
@@ -171,12 +175,18 @@ def create_request(
                                  f"{', '.join(taxonomy.codes)}")
     _check_location(lat, long, address_string, address_id)
     _check_media_url(media_url)
+    if media_url and media is not None and media.filename:
+        raise HTTPException(400, "media: send the photo either as a media file or as media_url, "
+                                 "not both")
+    photo = media.file.read(MAX_PHOTO_BYTES + 1) if media is not None and media.filename else None
     try:
         data = ReportIn(text=description or "", lat=lat, lon=long, address=address_string,
                         category_hint=service_code,
                         contact=_contact(first_name, last_name, email, phone))
         report = accept(data, source=ev.ReportSource.OPEN311, received_at=clock.now(),
                         city=load_city(), taxonomy=taxonomy, photo_url=media_url)
+        if photo is not None:
+            report = store_photo(settings.data_dir, report, photo, media.content_type)
     except ValidationError as invalid:
         first = invalid.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
