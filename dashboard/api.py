@@ -102,9 +102,10 @@ class CityApi:
 
     # ------------------------------------------------------------------ the operator's queue
 
-    def queue(self, limit: int = 100, offset: int = 0, **filters: str | None) -> dict:
-        """Open reports, the most pressing first: {now, total, reports}. Filters that are None
-        or empty are left out (ward, category, urgency, department, sla_state, status, q)."""
+    def queue(self, limit: int = 100, offset: int = 0, **filters: Any) -> dict:
+        """Open reports, the most pressing first unless order="newest": {now, total, reports}.
+        Filters that are None or empty are left out (ward, category, urgency, department,
+        sla_state, status (one or a list), q, received_after)."""
         params = {k: v for k, v in filters.items() if v}
         return self._json("/api/reports/queue", limit=limit, offset=offset, **params)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 import plotly.graph_objects as go
 from dash import ClientsideFunction, Dash, Input, Output, Patch, State, dcc, html, no_update
@@ -26,20 +27,17 @@ from dashboard.components import graph, kpi_tile, notice, scalar_kpis
 from dashboard.context import REFRESH_MS, Context
 from dashboard.display import local_time, number, parse_ts, sensor_status, status_look, status_word
 from dashboard.i18n import DEFAULT_LANG, LANGS, category_label, department_label, t
-from ioc import sla
 from ioc.city import load_city
 from ioc.events import Urgency
 from ioc.lifecycle import REJECT_REASONS
-from ioc.policy import load_policy
 from ioc.taxonomy import load_taxonomy
 
 QUEUE_MS = 1000  # the queue, the alert and the open report are polled every second
 REPORTS_ON_MAP = 60
-RECENT_WATCHED = 50  # newest reports read per poll to spot new arrivals
-ALERTS_KEPT = 200
+ALERTS_KEPT = 200  # unacknowledged arrivals read per poll, the newest first
 ALERTS_SHOWN = 4
-ALERT_STATUS_CHECKS = 8  # alerts whose status is re-read per poll (acknowledged ones leave)
-SEEN_KEPT = 300  # more than the newest reports read per poll: enough to tell new from seen
+SEEN_KEPT = 400  # more than the arrivals read per poll: enough to tell new from seen
+ARRIVAL_SLACK = timedelta(seconds=10)
 ALERT_STATUSES = ("received", "triaged", "reopened")  # not yet acknowledged by anyone
 CHIPS = ("all", "breached", "warning", "ok", "responded")
 CHIP_ICONS = {"all": "≡", "breached": "✖", "warning": "▲", "ok": "◷", "responded": "✔"}
@@ -290,7 +288,6 @@ class _Cities:
 
 def register_callbacks(app: Dash, ctx: Context) -> None:
     cities = _Cities()
-    policy = load_policy().sla
 
     def city_model() -> citymap.CityModel | None:
         try:
@@ -449,45 +446,28 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
                   State("alert-store", "data"), State("f-ward", "value"))
     def watch_arrivals(_n, _dismiss, store, ward):
         if dash_ctx.triggered_id == "alert-dismiss" and store:
-            return {**store, "alerts": []}, no_update
-        try:
-            recent = ctx.api.recent_reports(RECENT_WATCHED)
+            hidden = store.get("hidden", []) + [a["report_id"] for a in store.get("alerts", [])]
+            return {**store, "alerts": [], "hidden": hidden[-ALERTS_KEPT:]}, no_update
+        since = (store or {}).get("since")
+        try:  # one read: the unacknowledged open reports that arrived since the page opened
+            got = ctx.api.queue(ALERTS_KEPT, order="newest", status=list(ALERT_STATUSES),
+                                received_after=since)
         except ApiUnavailable:
             return no_update, no_update
-        ids = [str(r.get("report_id")) for r in recent]
-        if not store or not isinstance(store.get("seen"), list):
-            return {"seen": ids, "alerts": []}, no_update  # what is there on opening is not new
-        seen = set(store["seen"])
-        alerts = {a["report_id"]: a for a in store.get("alerts") or []}
-        by_id = {str(r.get("report_id")): r for r in recent}
-        fresh = []
-        for report_id in reversed(ids):  # oldest first, so the list stays in arrival order
-            if report_id in seen:
-                continue
-            r = by_id[report_id]
-            if r.get("urgency") in (None, Urgency.URGENT.value):  # untriaged may be urgent
-                fresh.append(_alert(r, policy))
-        for a in fresh:
-            alerts[a["report_id"]] = a
-        # Triage may have said "normal" since, or someone acknowledged it: it leaves the alert.
-        for report_id, r in by_id.items():
-            if report_id in alerts and r.get("urgency") == Urgency.NORMAL.value:
-                del alerts[report_id]
-        checks = {a["report_id"]: (lambda api, i=a["report_id"]: api.report(i))
-                  for a in _alert_order(list(alerts.values()), ward)[:ALERT_STATUS_CHECKS]}
-        for report_id, got in (ctx.fetch(**checks) if checks else {}).items():
-            if isinstance(got, dict) and (got.get("status") not in ALERT_STATUSES
-                                          or got.get("urgency") == Urgency.NORMAL.value):
-                alerts.pop(report_id, None)
-            elif isinstance(got, dict) and got.get("urgency") != alerts[report_id]["urgency"]:
-                alerts[report_id] = {**alerts[report_id], "urgency": got.get("urgency")}
-        kept = sorted(alerts.values(), key=lambda a: a["received_at"])[-ALERTS_KEPT:]
-        new_seen = (store["seen"] + [i for i in reversed(ids) if i not in seen])[-SEEN_KEPT:]
-        if kept == (store.get("alerts") or []) and len(new_seen) == len(store["seen"]) \
-                and not fresh and new_seen == store["seen"]:
+        waiting = [r for r in got["reports"] if r.get("urgency") != Urgency.NORMAL.value]
+        ids = [str(r["report_id"]) for r in waiting]  # untriaged ones may be urgent
+        if not since:  # what is there on opening is not new
+            return {"since": _baseline(got), "seen": ids, "hidden": [],
+                    "alerts": []}, no_update
+        seen, hidden = set(store.get("seen", [])), set(store.get("hidden", []))
+        fresh = [i for i in ids if i not in seen]
+        kept = [_alert(r) for r in reversed(waiting) if str(r["report_id"]) not in hidden]
+        new_store = {**store, "seen": (store.get("seen", []) + fresh)[-SEEN_KEPT:],
+                     "alerts": kept}
+        if new_store == store:
             return no_update, no_update
         fx = {"new": len(fresh), "at": time.time()} if fresh else no_update
-        return {"seen": new_seen, "alerts": kept}, fx
+        return new_store, fx
 
     @app.callback(Output("alert-banner", "hidden"), Output("alert-title", "children"),
                   Output("alert-list", "children"), Output("alert-banner", "data-armed"),
@@ -665,15 +645,19 @@ def _alert_order(alerts: list[dict], ward: str | None) -> list[dict]:
                   reverse=True)
 
 
-def _alert(r: dict, policy) -> dict:
-    """What the alert banner keeps of a new report (from /api/reports/recent)."""
-    received = parse_ts(r.get("ts"))
-    urgency = Urgency(r["urgency"]) if r.get("urgency") else None
-    due = sla.due_at(received, urgency, policy) if received else None
-    return {"report_id": str(r.get("report_id")), "received_at": r.get("ts"),
+def _baseline(got: dict) -> str:
+    """Where the arrival watch starts: a little before the stream's "now" when the page opened,
+    so a report received just before but stored just after is not missed."""
+    now = parse_ts(got.get("now")) or datetime.now(UTC)
+    return (now - ARRIVAL_SLACK).isoformat()
+
+
+def _alert(r: dict) -> dict:
+    """What the alert banner keeps of a new report (a row of the queue)."""
+    return {"report_id": str(r["report_id"]), "received_at": r.get("received_at"),
             "text": str(r.get("text") or "")[:300], "ward": r.get("ward"),
             "urgency": r.get("urgency"), "category": r.get("category"),
-            "due_at": due.isoformat() if due else None, "sla_state": "ok"}
+            "due_at": r.get("due_at"), "sla_state": r.get("sla_state") or "ok"}
 
 
 def _location_figure(city: citymap.CityModel | None, lat: float, lon: float,

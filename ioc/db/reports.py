@@ -26,8 +26,15 @@ class QueueFilter:
     urgency: str | None = None
     department: str | None = None
     sla_state: str | None = None  # ok | warning | breached
-    status: str | None = None
+    statuses: tuple[str, ...] = ()  # any of these
     search: str | None = None  # a report id, or words in the text
+    received_after: datetime | None = None
+
+
+ORDERS = {  # the queue's orders: the most pressing first, or the newest arrivals first
+    "sla": "(s.first_response_at IS NOT NULL), s.due_at, s.report_id",
+    "newest": "s.received_at DESC, s.report_id",
+}
 
 
 def _search(flt: QueueFilter, params: dict) -> list[str]:
@@ -53,24 +60,35 @@ def _sla_condition(state: str, warn_share: float) -> str:
     raise ValueError(state)
 
 
-def queue(conn: sa.Connection, now: datetime, flt: QueueFilter, policy: SlaPolicy,
-          limit: int, offset: int = 0) -> tuple[list[dict], int]:
-    """Open reports: unanswered first, then by due time (the breached are due earliest)."""
+def _filters(flt: QueueFilter, params: dict) -> list[str]:
+    """The open reports the filters choose, but for the SLA state and status (the chips')."""
     where = ["s.is_open"]
-    params: dict = {"now": now, "limit": limit, "offset": offset}
-    for column in ("ward", "category", "urgency", "department", "status"):
+    for column in ("ward", "category", "urgency", "department"):
         value = getattr(flt, column)
         if value:
-            table = "r" if column == "ward" else "s"
-            where.append(f"{table}.{column} = :{column}")
+            where.append(f"{'r' if column == 'ward' else 's'}.{column} = :{column}")
             params[column] = value
+    if flt.received_after:
+        where.append("s.received_at > :received_after")
+        params["received_after"] = flt.received_after
+    return where + _search(flt, params)
+
+
+def queue(conn: sa.Connection, now: datetime, flt: QueueFilter, policy: SlaPolicy,
+          limit: int, offset: int = 0, order: str = "sla") -> tuple[list[dict], int]:
+    """Open reports; by default unanswered first, then by due time (the breached are due
+    earliest)."""
+    params: dict = {"now": now, "limit": limit, "offset": offset}
+    where = _filters(flt, params)
+    if flt.statuses:
+        where.append("s.status = ANY(:statuses)")
+        params["statuses"] = list(flt.statuses)
     if flt.sla_state:
         where.append(_sla_condition(flt.sla_state, policy.warn_share_left))
-    where += _search(flt, params)
     clause = " AND ".join(where)
     rows = conn.execute(sa.text(
         f"SELECT {_REPORT_COLUMNS} FROM report_state s JOIN citizen_reports r USING (report_id) "
-        f"WHERE {clause} ORDER BY (s.first_response_at IS NOT NULL), s.due_at, s.report_id "
+        f"WHERE {clause} ORDER BY {ORDERS[order]} "
         f"LIMIT :limit OFFSET :offset"), params).mappings().all()
     total = conn.execute(sa.text(
         f"SELECT count(*) FROM report_state s JOIN citizen_reports r USING (report_id) "
@@ -82,13 +100,8 @@ def queue_counts(conn: sa.Connection, now: datetime, flt: QueueFilter,
                  policy: SlaPolicy) -> dict[str, int]:
     """Open reports per SLA state (and responded) under the same filters, but for the state and
     status filters themselves: what the queue's chips show."""
-    where, params = ["s.is_open"], {"now": now}
-    for column in ("ward", "category", "urgency", "department"):
-        value = getattr(flt, column)
-        if value:
-            where.append(f"{'r' if column == 'ward' else 's'}.{column} = :{column}")
-            params[column] = value
-    where += _search(flt, params)
+    params: dict = {"now": now}
+    where = _filters(flt, params)
     share = policy.warn_share_left
     row = conn.execute(sa.text(
         "SELECT count(*) AS all, "

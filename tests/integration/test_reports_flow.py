@@ -176,6 +176,33 @@ def test_the_queue_finds_a_report_by_id_or_words(api):
     assert found("nothing like this") == []
 
 
+def test_the_queue_lists_arrivals_after_an_instant_newest_first(api):
+    first = api.post("/api/reports", json={"text": "Cây đổ chắn đường Hùng Vương", **CENTRE})
+    wait_until(lambda: stored(api, first.json()["report_id"]), 30, "the first report is queued")
+    after = first.json()["received_at"]
+    later = [api.post("/api/reports", json={"text": f"Cháy nhà ở hẻm {n} Nguyễn Trãi", **CENTRE})
+             .json()["report_id"] for n in (3, 5)]
+    wait_until(lambda: all(stored(api, i) for i in later), 30, "the later reports are queued")
+    op = token(api, "op1", "op1-password")
+    r = api.post(f"/api/reports/{later[0]}/actions", headers=op, json={"action": "acknowledge"})
+    assert r.status_code == 202, r.text
+    wait_until(lambda: stored(api, later[0])["status"] == "acknowledged", 30, "acknowledged")
+
+    def listed(**params) -> list[str]:
+        r = api.get("/api/reports/queue", params={"received_after": after, **params})
+        assert r.status_code == 200, r.text
+        return [x["report_id"] for x in r.json()["reports"]]
+
+    assert listed(order="newest") == later[::-1]
+    assert listed(status=["received", "triaged", "reopened"]) == [later[1]]
+    assert listed(status=["acknowledged", "triaged"], order="newest") == later[::-1]
+    for bad, word in ({"received_after": "yesterday"}, "received_after"), \
+            ({"received_after": "2026-01-01T00:00:00"}, "received_after"), \
+            ({"order": "random"}, "order"), ({"status": "lost"}, "status"):
+        r = api.get("/api/reports/queue", params=bad)
+        assert r.status_code == 422 and word in r.text, r.text
+
+
 def test_triage_stored_before_its_report_is_still_folded(settings):
     """Topics are not ordered with each other: a triage event may be stored first."""
     from datetime import timedelta

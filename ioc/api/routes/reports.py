@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from ioc import events as ev
 from ioc import lifecycle as lc
@@ -113,16 +113,25 @@ def queue(db: DbDep, clock: ClockDep,
           ward: str | None = None, category: str | None = None,
           urgency: ev.Urgency | None = None, department: str | None = None,
           sla_state: Literal["ok", "warning", "breached"] | None = None,
-          status: lc.Status | None = None,
+          status: Annotated[list[lc.Status] | None, Query(
+              description="Any of these statuses (repeat the parameter for more than one)")
+          ] = None,
           q: Annotated[str | None, Query(max_length=200,
                                          description="A report id, or words in the text")] = None,
+          received_after: Annotated[AwareDatetime | None, Query(
+              description="Only reports received after this instant (ISO 8601 with a zone)")
+          ] = None,
+          order: Annotated[Literal["sla", "newest"], Query(
+              description="sla: the least time left first; newest: the latest arrivals first")
+          ] = "sla",
           limit: Annotated[int, Query(ge=1, le=1000)] = 200,
           offset: Annotated[int, Query(ge=0)] = 0):
     now = clock.now()
     flt = reports_db.QueueFilter(ward, category, urgency.value if urgency else None,
-                                 department, sla_state, status.value if status else None, q)
+                                 department, sla_state, tuple(s.value for s in status or ()), q,
+                                 received_after)
     policy = load_policy().sla
-    rows, total = reports_db.queue(db, now, flt, policy, limit, offset)
+    rows, total = reports_db.queue(db, now, flt, policy, limit, offset, order)
     return {"now": now, "total": total, "counts": reports_db.queue_counts(db, now, flt, policy),
             "reports": [with_clock(r, now) for r in rows]}
 
