@@ -44,6 +44,9 @@ class Settings(BaseSettings):
         None, description="Wall time at which the scenario stood at IOC_SCENARIO_START")
     sensor_interval_s: float = Field(10.0, gt=0, description="Scenario seconds between readings")
     report_rate_per_h: float = Field(30.0, ge=0, description="Citizen reports per scenario hour")
+    report_backlog_h: float = Field(
+        1.0, ge=0, le=24, description="Scenario hours of citizen reports sent when the simulator "
+        "starts, as received before it: the queue opens with a shift's worth of open reports")
     camera_fps: float = Field(1.0, ge=0, description="Frames per second per simulated camera")
     cameras: int = Field(4, ge=0, le=16, description="Simulated cameras (the city model has 16)")
     simulate: bool = Field(True, description="Run the simulators under `ioc up`")

@@ -79,9 +79,16 @@ def run(settings: Settings, publisher: Publisher, clock: ScenarioClock,
     window_start = clock.now()
     next_frame = time.monotonic()
     next_log = time.monotonic() + PROGRESS_LOG_S
+    backlog = [r for r, _ in reports_between(
+        city, load_taxonomy(), settings.seed,
+        window_start - timedelta(hours=settings.report_backlog_h), window_start,
+        settings.report_rate_per_h)]
+    for report in backlog:  # the same ids as a run that was live then: never stored twice
+        publisher.publish(topics.CITIZEN_REPORTS, report)
+    counts[topics.CITIZEN_REPORTS.name] += len(backlog)
     logger.info("scenario started", extra={
         "scenario_start": window_start.isoformat(), "speed": clock.speed, "seed": settings.seed,
-        "sensors": len(city.sensors), "cameras": len(cameras)})
+        "sensors": len(city.sensors), "cameras": len(cameras), "report_backlog": len(backlog)})
 
     while not stop.is_set():
         now = clock.now()

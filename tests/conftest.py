@@ -94,7 +94,8 @@ def start_city(data_dir: Path, **env_overrides: str) -> RunningCity:
         "IOC_DASHBOARD_PORT": str(dash_port), "IOC_BROKER_PORT": str(free_port()),
         "IOC_INGEST_PORT": str(free_port()),
         "IOC_DB_PORT": str(db_port), "IOC_SCENARIO_SPEED": "30",
-        "IOC_REPORT_RATE_PER_H": "600", "PYTHONUNBUFFERED": "1", **env_overrides,
+        "IOC_REPORT_RATE_PER_H": "600", "IOC_REPORT_BACKLOG_H": "0", "PYTHONUNBUFFERED": "1",
+        **env_overrides,
     })
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir / f"up-{uuid.uuid4().hex[:6]}.out"

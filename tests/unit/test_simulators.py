@@ -314,8 +314,31 @@ class RecordingPublisher:
             return [c for c in self.calls if c[0] is topic]
 
 
+def test_run_opens_with_the_reports_of_the_backlog_hours():
+    s = settings(report_backlog_h=2, cameras=0)
+    publisher, stop = RecordingPublisher(), threading.Event()
+    worker = threading.Thread(target=scenario.run, daemon=True,
+                              args=(s, publisher, ScenarioClock(START, speed=600), stop))
+    worker.start()
+    try:
+        wait_until(lambda: publisher.on(topics.SENSOR_READINGS), 30, "the live scenario runs")
+    finally:
+        stop.set()
+        worker.join(timeout=1.0)
+    backlog = {e.event_id: e.model_dump() for _, e, _ in publisher.on(topics.CITIZEN_REPORTS)
+               if e.ts < START}
+    # The scenario clock had moved on a little (600x) when run read it: leave a margin.
+    expected = {r.event_id: r.model_dump() for r, _ in reports_between(
+        CITY, TAXONOMY, 7, START - timedelta(hours=2) + timedelta(minutes=10), START,
+        s.report_rate_per_h)}
+    assert len(expected) > 20, "about 30 an hour"
+    assert all(backlog.get(i) == r for i, r in expected.items()), \
+        "the same reports, with the same ids, as a run that was live then"
+    assert all(e["ts"] >= START - timedelta(hours=2) for e in backlog.values())
+
+
 def test_run_publishes_on_the_scenario_clock_and_stops_promptly():
-    s = settings(sensor_interval_s=10, cameras=2, camera_fps=5)
+    s = settings(sensor_interval_s=10, cameras=2, camera_fps=5, report_backlog_h=0)
     clock = ScenarioClock(START, speed=3600)
     publisher, stop = RecordingPublisher(), threading.Event()
     worker = threading.Thread(target=scenario.run, args=(s, publisher, clock, stop), daemon=True)
