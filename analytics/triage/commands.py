@@ -83,9 +83,10 @@ def train(train_path: Path | str = ev.GENERATED_TRAIN, *, dev_path: Path | str |
     m = tr.train(train_path, dev_path=dev_path, overrides_path=overrides_path,
                  model_path=model_path, metrics_path=metrics_path, progress=progress)
     lines = [f"model {m['model_version']} -> {model_path}",
-             f"chosen: C(category)={m['chosen']['c_category']:g} "
+             f"chosen: generated_weight={m['chosen']['generated_weight']:g} "
+             f"C(category)={m['chosen']['c_category']:g} "
              f"C(urgency)={m['chosen']['c_urgency']:g} threshold={m['chosen']['threshold']}"]
-    for name in ("validation", "dev"):
+    for name in ("validation", "written", "dev"):
         if name in m:
             f = m[name]["all"]
             lines.append(f"{name}: n={f['n']} urgent_recall={f['urgent_recall']} "

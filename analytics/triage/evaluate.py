@@ -29,10 +29,13 @@ logger = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 GENERATED_TRAIN = DATA_DIR / "generated" / "train.jsonl"
+WRITTEN_DIR = DATA_DIR / "written"
 DEV_PATH = DATA_DIR / "heldout" / "dev.jsonl"
 HELDOUT_PATH = DATA_DIR / "heldout" / "heldout.jsonl"
 HELDOUT_README = DATA_DIR / "heldout" / "README.md"
 HELDOUT_METRICS_PATH = MODEL_DIR / "heldout_metrics.json"
+# Every model ever scored on the held-out set, one line each: each use of the set is on record.
+HELDOUT_HISTORY_PATH = MODEL_DIR / "heldout_history.jsonl"
 CARD_PATH = Path(__file__).resolve().parents[2] / "docs" / "triage-model-card.md"
 
 Variant = Literal["vi", "vi_ascii", "en"]
@@ -161,8 +164,10 @@ def by_variant(model: TriageModel, rows: Sequence[LabelledText]) -> dict:
 def evaluate(heldout_path: Path | str = HELDOUT_PATH, model_path: Path | str = MODEL_PATH,
              out_path: Path | str = HELDOUT_METRICS_PATH,
              card_path: Path | str | None = CARD_PATH,
-             training_metrics_path: Path | str = METRICS_PATH) -> dict:
-    """Evaluate the trained model on the held-out set; write the figures and the model card."""
+             training_metrics_path: Path | str = METRICS_PATH,
+             history_path: Path | str = HELDOUT_HISTORY_PATH) -> dict:
+    """Evaluate the trained model on the held-out set; write the figures, add them to the
+    history of the set's uses, and write the model card."""
     model = TriageModel.load(model_path)
     rows = read_labelled(heldout_path)
     report = {
@@ -183,11 +188,27 @@ def evaluate(heldout_path: Path | str = HELDOUT_PATH, model_path: Path | str = M
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
     Path(out_path).write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n",
                               encoding="utf-8")
+    report["history"] = _record_use(Path(history_path), report)
     if card_path is not None:
         training = (json.loads(Path(training_metrics_path).read_text(encoding="utf-8"))
                     if Path(training_metrics_path).exists() else {})
         write_card(card_path, model, report, training)
     return report
+
+
+def _record_use(path: Path, report: dict) -> list[dict]:
+    """Append this model's figures to the history (once per model); return the whole history."""
+    history = ([json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+                if line.strip()] if path.exists() else [])
+    if not any(h["model_version"] == report["model_version"] for h in history):
+        overall = report["figures"]["all"]
+        history.append({"model_version": report["model_version"],
+                        "date": datetime.now(UTC).date().isoformat(),
+                        "heldout": report["heldout"], "threshold": report["threshold"],
+                        **{k: overall[k] for k in TARGETS}})
+        with path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(history[-1], ensure_ascii=False) + "\n")
+    return history
 
 
 # -- the model card ---------------------------------------------------------------------------
@@ -266,24 +287,28 @@ def write_card(path: Path | str, model: TriageModel, report: dict, training: dic
         f"- Size on disk: {_size_mb(MODEL_PATH)} MB. Deterministic: the same data and "
         "parameters give the same model and the same version string (a hash of both).",
         "",
-        "## Training data: generated only",
+        "## Training data: generated and hand-written",
         "",
         f"- {data.get('train_rows', '?')} reports written by the project's report simulator "
         "(`simulators/reports.py`, phrasing in `simulators/report_templates.py`), exported by "
-        "`ioc triage dataset` to `analytics/triage/data/generated/train.jsonl`. No real "
-        "citizen text is used, and none is reachable here. "
-        f"The split was {data.get('fit_rows', '?')} rows to fit and "
-        f"{data.get('validation_rows', '?')} to validate, split by text so that no text is in "
-        "both.",
+        "`ioc triage dataset` to `analytics/triage/data/generated/train.jsonl`.",
+        f"- {data.get('written_rows', 0)} reports written by hand for training "
+        "(`analytics/triage/data/written/`, see its README): English, Vietnamese with and "
+        "without diacritics, and hard cases (pushy words without danger, calm reports of real "
+        "danger, two problems in one report). Their authors did not see the held-out set. A "
+        f"generated report weighs ×{chosen.get('generated_weight', '?')} a hand-written one.",
+        "- No real citizen text is used, and none is reachable here. Each set is split by "
+        f"text into rows to fit ({data.get('fit_rows', '?')} in all) and rows to validate "
+        f"({data.get('validation_rows', '?')} generated, "
+        f"{data.get('written_validation_rows', 0)} hand-written); no text is on both sides.",
         f"- Operator overrides: {data.get('override_rows', 0)} rows (weighted "
-        f"×{model.params.get('override_weight', '?')}); `ioc triage retrain --overrides FILE` "
-        "folds them in.",
-        f"- Tuning: C for each model and the urgency threshold were chosen on the generated "
-        f"validation split and on the hand-written dev set "
+        f"×{model.params.get('override_weight', '?')}); `ioc triage retrain` folds them in.",
+        f"- Tuning: the weight of generated text, C for each model and the urgency threshold were "
+        f"chosen on the validation rows and on the hand-written dev set "
         f"(`analytics/triage/data/heldout/dev.jsonl`, {data.get('dev_rows', 0)} reports). "
         f"Chosen: C(category) = {chosen.get('c_category', '?')}, C(urgency) = "
         f"{chosen.get('c_urgency', '?')}, threshold = {chosen.get('threshold', '?')} "
-        f"(for recall ≥ {chosen.get('recall_target', '?')} on both). "
+        f"(for recall ≥ {chosen.get('recall_target', '?')} on each). "
         "The held-out set was not used for any of this.",
     ]
     if dev:
@@ -311,6 +336,15 @@ def write_card(path: Path | str, model: TriageModel, report: dict, training: dic
         "",
         *_shortfalls(figures, met, model),
         "",
+        "Every model scored on this set so far (`analytics/triage/model/heldout_history.jsonl`; "
+        "the set is read once per model, after its training and tuning are final):",
+        "",
+        "| model | date | threshold | urgent recall | urgent precision | category macro-F1 |",
+        "|---|---|---:|---:|---:|---:|",
+        *[f"| `{h['model_version']}` | {h['date']} | {h['threshold']} | "
+          f"{_pct(h['urgent_recall'])} | {_pct(h['urgent_precision'])} | "
+          f"{h['category_macro_f1']:.3f} |" for h in report.get("history", [])],
+        "",
         f"### Urgent reports it missed ({len(missed)}, "
         f"{sum(m['needs_review'] for m in missed)} of them flagged for review)",
         "",
@@ -331,11 +365,11 @@ def write_card(path: Path | str, model: TriageModel, report: dict, training: dic
         "",
         "## Limits",
         "",
-        "- **It was trained on simulator phrasing only.** It knows the situations and words the "
-        "templates describe. Real reports use other words, dialect, slang, typos, and several "
-        "problems in one message, so expect lower figures on real traffic than on the sets "
-        "above. Operator overrides, fed back through `ioc triage retrain`, are the way to "
-        "close that gap.",
+        "- **It has never seen a real citizen report.** It was trained on simulator phrasing "
+        "and on reports written by hand to look real. Real reports use other words, dialect, "
+        "slang, typos, and several problems in one message, so expect lower figures on real "
+        "traffic than on the sets above. Operator overrides, fed back through "
+        "`ioc triage retrain`, are the way to close that gap.",
         "- It reads text only. It does not use the photo, the location, the time or the "
         "category the citizen picked. It does not know the place: \"ngập 30 cm\" is the same "
         "on any street.",
@@ -345,9 +379,9 @@ def write_card(path: Path | str, model: TriageModel, report: dict, training: dic
         "normal. Every report is shown to operators; triage only orders the queue.",
         "- It uses one category per report. A report that describes two problems gets the "
         "stronger one.",
-        "- The simulator writes every fire report as urgent, so the model takes any report it "
-        "reads as a fire to be urgent. Fire-safety complaints (blocked exits, tangled wiring, "
-        "a controlled burn) come out urgent, or under another category.",
+        *([f"- Every training report of {', '.join(model.urgent_categories)} was urgent, so "
+           "the model takes any report it reads as one of them to be urgent (e.g. a "
+           "fire-safety complaint about a blocked exit)."] if model.urgent_categories else []),
         "- It reads Vietnamese and English only. Text in any other language gets an arbitrary "
         "category, and the confidence may not show it.",
         "- The confidence is a ranking signal. It is not a calibrated probability.",

@@ -67,7 +67,8 @@ class TriageParams:
     c_category: float = 10.0
     c_urgency: float = 10.0
     urgent_weight: float = 0.0  # 0: balanced class weights
-    override_weight: float = 5.0  # an operator's correction counts as this many generated reports
+    generated_weight: float = 0.1  # a generated report counts this much of a hand-written one
+    override_weight: float = 3.0  # an operator's correction counts as this many hand-written ones
     random_state: int = 0
 
     def to_dict(self) -> dict:
