@@ -110,7 +110,7 @@ def queue_row(r: dict, lang: str, tz: str, ward_name, selected: bool) -> html.Di
         html.Div(t(f"lc.{status}", lang) if f"lc.{status}" in _LC else status,
                  className=f"q-status lc-{status}"),
     ], className=f"q-row sla-{state} urgency-{level}" + (" selected" if selected else ""),
-        role="button", tabIndex="0",
+        role="button", tabIndex="0", key=report_id,  # React keeps the row's node on a redraw
         **{"data-open-report": report_id, "data-report-id": report_id,
            "aria-pressed": "true" if selected else "false"})
 
@@ -147,4 +147,5 @@ def alert_row(a: dict, lang: str, tz: str, ward_name) -> html.Div:
         html.Span(excerpt(a.get("text"), 160), className="alert-text"),
         html.Span(t("alert.open", lang) + " ›", className="alert-open"),
     ], className=f"alert-row urgency-{urgency_level(a.get('urgency'))}", role="button",
-        tabIndex="0", **{"data-open-report": report_id, "data-report-id": report_id})
+        tabIndex="0", key=report_id,
+        **{"data-open-report": report_id, "data-report-id": report_id})

@@ -456,8 +456,8 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
             return no_update, no_update
         waiting = [r for r in got["reports"] if r.get("urgency") != Urgency.NORMAL.value]
         ids = [str(r["report_id"]) for r in waiting]  # untriaged ones may be urgent
-        if not since:  # what is there on opening is not new
-            return {"since": _baseline(got), "seen": ids, "hidden": [],
+        if not since:  # what is there on opening is not new, and not an alert
+            return {"since": _baseline(got), "seen": ids, "hidden": ids,
                     "alerts": []}, no_update
         seen, hidden = set(store.get("seen", [])), set(store.get("hidden", []))
         fresh = [i for i in ids if i not in seen]
