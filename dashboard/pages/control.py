@@ -478,11 +478,11 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
         alerts = (store or {}).get("alerts") or []
         if not alerts:
             return True, "", [], armed
-        newest = _alert_order(alerts, ward)
+        ordered = _alert_order(alerts, ward)
         names = ward_namer()
-        rows = [qv.alert_row(a, lang, ctx.tz, names) for a in newest[:ALERTS_SHOWN]]
-        if len(newest) > ALERTS_SHOWN:
-            rows.append(html.Div(t("alert.more", lang, n=len(newest) - ALERTS_SHOWN),
+        rows = [qv.alert_row(a, lang, ctx.tz, names) for a in ordered[:ALERTS_SHOWN]]
+        if len(ordered) > ALERTS_SHOWN:
+            rows.append(html.Div(t("alert.more", lang, n=len(ordered) - ALERTS_SHOWN),
                                  className="alert-more"))
         title = t("alert.one", lang) if len(alerts) == 1 else t("alert.new", lang, n=len(alerts))
         return False, title, rows, armed
@@ -640,9 +640,11 @@ def _thousands(n: int) -> str:
 
 
 def _alert_order(alerts: list[dict], ward: str | None) -> list[dict]:
-    """Newest first; with a ward chosen in the filters, that ward's arrivals come first."""
-    return sorted(alerts, key=lambda a: (not ward or a.get("ward") == ward, a["received_at"]),
-                  reverse=True)
+    """The least time left first (the oldest: they all run on the 2-hour clock), so a row stays
+    where it is while others arrive and the operator can click it; with a ward chosen in the
+    filters, that ward's arrivals come first. The flash and beep say that more have come."""
+    return sorted(alerts, key=lambda a: (bool(ward) and a.get("ward") != ward,
+                                         a.get("due_at") or "", a["received_at"]))
 
 
 def _baseline(got: dict) -> str:
