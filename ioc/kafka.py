@@ -6,6 +6,8 @@ whose value is the JPEG and whose metadata rides in the `ioc-meta` header.
 
 from __future__ import annotations
 
+import json
+
 import logging
 import threading
 from dataclasses import dataclass
@@ -69,12 +71,30 @@ def decode(topic: tp.Topic, value: bytes | None, headers: list[tuple[str, bytes]
         if not value.startswith(b"\xff\xd8"):
             raise Undecodable("camera frame value is not a JPEG (missing FF D8 start marker)")
         raw = meta
-    if b"\\u0000" in raw:  # PostgreSQL text cannot hold NUL: refuse it here, not in the writer
-        raise Undecodable("contains a NUL character (\\u0000), which cannot be stored")
+    # PostgreSQL text cannot hold NUL: refuse it here, not in the writer. The byte test is a
+    # cheap filter; only a decoded string tells a NUL from the six characters "\\u0000".
+    if b"\\u0000" in raw and _holds_nul(raw):
+        raise Undecodable("contains a NUL character (U+0000), which cannot be stored")
     try:
         return topic.model.model_validate_json(raw)
     except ValidationError as exc:
         raise Undecodable(describe_validation_error(exc)) from None
+
+
+def _holds_nul(raw: bytes) -> bool:
+    def walk(value) -> bool:
+        if isinstance(value, str):
+            return "\x00" in value
+        if isinstance(value, dict):
+            return any(walk(k) or walk(v) for k, v in value.items())
+        if isinstance(value, list):
+            return any(walk(v) for v in value)
+        return False
+
+    try:
+        return walk(json.loads(raw))
+    except ValueError:
+        return False  # not JSON: validation says so with its own reason
 
 
 def describe_validation_error(exc: ValidationError) -> str:

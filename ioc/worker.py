@@ -104,6 +104,12 @@ class Worker:
             try:
                 event = decode(topic, record.value, record.headers)
             except Undecodable as exc:
+                if topic is tp.DEADLETTER:  # never letter a letter: that would loop forever
+                    logger.error("an unreadable dead letter was skipped", extra={
+                        "partition": record.partition, "offset": record.offset,
+                        "reason": str(exc)})
+                    dead += 1
+                    continue
                 letter = dead_letter(self.name, str(exc), record)
                 self.publisher.publish(tp.DEADLETTER, letter)
                 logger.warning(

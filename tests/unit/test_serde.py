@@ -119,3 +119,15 @@ def test_a_nul_character_is_dead_lettered_not_stored():
         decode(tp.CITIZEN_REPORTS, json.dumps({
             "ts": "2026-07-01T08:00:00Z", "report_id": "R-1", "text": "ngập\u0000",
             "lat": 10.93, "lon": 107.24}).encode(), [])
+
+
+def test_the_six_characters_of_an_escaped_nul_are_text_not_a_nul():
+    text = "Mã lỗi: \\u0000 trên bảng điện"  # what a citizen typed: backslash, u, 0, 0, 0, 0
+    event = decode(tp.CITIZEN_REPORTS, json.dumps({
+        "ts": "2026-07-01T08:00:00Z", "report_id": "R-1", "text": text,
+        "lat": 10.93, "lon": 107.24}).encode(), [])
+    assert event.text == text
+    letter = ev.DeadLetter(ts=TS, worker="w", reason="contains a NUL character (\\u0000)",
+                           source_topic="t", source_partition=0, source_offset=1, raw_bytes=1,
+                           raw_b64="AA==")
+    assert decode(tp.DEADLETTER, letter.model_dump_json().encode(), []) == letter

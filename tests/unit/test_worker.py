@@ -67,3 +67,12 @@ def test_a_failing_sink_propagates_so_nothing_is_committed():
     else:
         raise AssertionError("the sink's failure must reach the loop, which then never commits")
     assert worker.stats.processed == 0
+
+
+def test_an_unreadable_dead_letter_is_skipped_never_lettered_again():
+    publisher = FakePublisher()
+    worker = Worker(Settings(topic_prefix="x."), "w", [tp.DEADLETTER], lambda batch: None,
+                    publisher=publisher)
+    worker.handle([Record("x.ioc.deadletter", 0, 7, b"k", b"{broken")])
+    assert publisher.sent == [], "a letter about a letter would loop forever"
+    assert worker.stats.dead_lettered == 1
