@@ -120,12 +120,14 @@ class CityApi:
         return response.json()
 
     def act(self, report_id: str, token: str | None, **body: Any) -> dict | Refusal:
-        """A lifecycle action as the signed-in operator: the API's 202 body, or its refusal."""
+        """A lifecycle action as the signed-in operator: the API's answer once the action was
+        applied (or 202 while still pending), or its refusal (409 with the reason)."""
         path = f"/api/reports/{quote(report_id, safe='')}/actions"
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        try:
+        try:  # the API waits up to 10 s for the verdict
             response = self._client.post(path, json={k: v for k, v in body.items()
-                                                     if v not in (None, "")}, headers=headers)
+                                                     if v not in (None, "")}, headers=headers,
+                                         timeout=15.0)
         except httpx.HTTPError as exc:
             raise ApiUnavailable(f"POST {path}: {exc.__class__.__name__}: {exc}") from exc
         if response.status_code in (200, 202):

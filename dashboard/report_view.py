@@ -180,10 +180,14 @@ def history_table(history: list[dict], lang: str, tz: str) -> html.Table:
         action = str(h.get("action") or "")
         note = " — ".join(x for x in (str(h.get("note") or ""),
                                       _details_text(action, h.get("details"), lang)) if x)
+        outcome = h.get("outcome") or "pending"
+        if outcome != "applied":  # an attempt the system refused (or has not judged yet)
+            verdict = t(f"history.{outcome}", lang)
+            note = f"{verdict}: {h.get('refusal')}" if h.get("refusal") else verdict
         rows.append(html.Tr([
             html.Td(local_time(h.get("ts"), tz, fmt="full"), className="h-time"),
             html.Td(action_word(action, lang), className=f"h-action h-{action}"),
             html.Td(str(h.get("actor") or ""), className="h-actor"),
             html.Td(note, className="h-note"),
-        ]))
+        ], className=f"h-{outcome}"))
     return html.Table([head, html.Tbody(rows)], className="history")

@@ -7,6 +7,9 @@ their own error formats.
 
 from __future__ import annotations
 
+import base64
+import re
+import unicodedata
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +24,9 @@ from ioc.text import normalize
 MAX_TEXT = 4000
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 _NAMESPACE = uuid.UUID("2b1c9a44-1f0e-4a59-8c43-5d7f0a9e6b21")
+# Bidi embeddings, overrides and isolates can make text display other than it reads (Trojan Source)
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/]")
 
 
 class IntakeRefused(ValueError):
@@ -63,13 +69,13 @@ def report_id_for(client_key: str | None) -> str:
 
 def accept(data: ReportIn, *, source: ev.ReportSource, received_at: datetime, city: City,
            taxonomy: Taxonomy, photo_url: str | None = None) -> ev.CitizenReport:
-    text = normalize(data.text)
-    if not text:
-        raise IntakeRefused("text", "is empty; describe what happened and where")
     for name in ("text", "address", "contact", "client_key"):
         value = getattr(data, name)
-        if value and any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
+        if value and _has_control(value):
             raise IntakeRefused(name, "contains control characters; send plain text")
+    text = normalize(data.text)
+    if _is_blank(text):
+        raise IntakeRefused("text", "is empty; describe what happened and where")
     if len(text) > MAX_TEXT:
         raise IntakeRefused("text", f"is {len(text)} characters; shorten it to at most "
                                     f"{MAX_TEXT}")
@@ -93,6 +99,37 @@ def accept(data: ReportIn, *, source: ev.ReportSource, received_at: datetime, ci
         contact=data.contact, photo_url=photo_url, client_key=data.client_key)
 
 
+def _has_control(value: str) -> bool:
+    """C0 (but newline and tab), DEL, C1 and bidi controls: never part of what a person wrote."""
+    return any(ch in _BIDI_CONTROLS or (unicodedata.category(ch) == "Cc" and ch not in "\n\r\t")
+               for ch in value)
+
+
+def _is_blank(text: str) -> bool:
+    """Nothing to read: only spaces, zero-width or other invisible characters and accents."""
+    return not any(unicodedata.category(ch)[0] in "LNPS" for ch in text)
+
+
+def decode_photo_base64(value: str) -> bytes:
+    """A photo as apps send it: standard or URL-safe base64, line-wrapped (Android's
+    Base64.DEFAULT) or not, padded or not, optionally as a `data:image/...;base64,` URL."""
+    if value.startswith("data:"):
+        header, _, value = value.partition(",")
+        if not header.lower().endswith(";base64"):
+            raise IntakeRefused("photo_base64", f"is a data URL without ';base64' ({header[:40]}"
+                                                "); send the photo base64-encoded")
+    value = "".join(value.split()).translate(str.maketrans("-_", "+/")).rstrip("=")
+    if not value:
+        raise IntakeRefused("photo_base64", "is empty; leave the field out if there is no photo")
+    if bad := _NOT_BASE64.search(value):
+        raise IntakeRefused("photo_base64", f"is not base64: it contains {bad.group()!r}; send "
+                                            "the photo's bytes base64-encoded")
+    if len(value) % 4 == 1:  # no whole number of bytes has this length
+        raise IntakeRefused("photo_base64", "is not base64: it looks cut short; send the whole "
+                                            "photo")
+    return base64.b64decode(value + "=" * (-len(value) % 4))
+
+
 def store_photo(data_dir: Path, report: ev.CitizenReport, content: bytes,
                 content_type: str | None = None) -> ev.CitizenReport:
     """Check and keep a report's photo under data_dir/photos; the report now points at it."""
@@ -111,8 +148,12 @@ def store_photo(data_dir: Path, report: ev.CitizenReport, content: bytes,
 def check_photo(content: bytes, content_type: str | None) -> str:
     """Returns the file extension for a valid JPEG or PNG photo, or refuses it."""
     if len(content) > MAX_PHOTO_BYTES:
-        raise IntakeRefused("photo", f"is {len(content) / 2**20:.1f} MB; send at most "
-                                     f"{MAX_PHOTO_BYTES // 2**20} MB")
+        # Open311 reads one byte past the limit, so at exactly that length the real size is
+        # unknown; round up so a photo over 5 MB never reads as "5.0 MB"
+        size = (f" (it is {-(-len(content) * 10 // 2**20) / 10:.1f} MB)"
+                if len(content) > MAX_PHOTO_BYTES + 1 else "")
+        raise IntakeRefused("photo", f"is larger than {MAX_PHOTO_BYTES // 2**20} MB{size}; send "
+                                     "a smaller photo")
     if content.startswith(b"\xff\xd8\xff"):
         kind = "jpg"
     elif content.startswith(b"\x89PNG\r\n\x1a\n"):

@@ -7,7 +7,6 @@ whose value is the JPEG and whose metadata rides in the `ioc-meta` header.
 from __future__ import annotations
 
 import json
-
 import logging
 import threading
 from dataclasses import dataclass

@@ -79,30 +79,56 @@ class Report:
         return self.status in OPEN
 
 
-def _hint(action: ReportAction, status: Status) -> str:
+_VERB = {ReportAction.RESPOND: "respond to"}  # "cannot respond to report R-1"
+
+# action -> the states in which what it does is already done
+_DONE: dict[ReportAction, frozenset[Status]] = {
+    ReportAction.ACKNOWLEDGE: frozenset({Status.ACKNOWLEDGED, Status.RESPONDED, Status.RESOLVED,
+                                         Status.CLOSED}),
+    ReportAction.RESOLVE: frozenset({Status.RESOLVED, Status.CLOSED}),
+    ReportAction.CLOSE: frozenset({Status.CLOSED}),
+    ReportAction.REOPEN: frozenset({Status.REOPENED}),
+    ReportAction.REJECT: frozenset({Status.REJECTED}),
+}
+
+
+def refusal(action: ReportAction, status: Status) -> str:
+    """Why `action` is not allowed in `status` and what to do instead, each said once."""
+    _, to = TRANSITIONS[action]
+    if status in _DONE.get(action, ()):
+        return (f"it is already {status.value}" if status == to
+                else f"it is {status.value}, so it is already {to.value}")
+    if status == Status.REJECTED:
+        return "it is rejected, which is final"
+    now = f"it is {status.value}"
     if action == ReportAction.RESOLVE:
-        return "respond to the citizen first (a response they can see), then resolve"
+        return f"{now}; respond to the citizen first (a response they can see), then resolve"
     if action == ReportAction.CLOSE:
-        return "resolve it first"
+        return (f"{now}; resolve it first" if status == Status.RESPONDED
+                else f"{now}; respond to the citizen and resolve it first")
     if action == ReportAction.REOPEN:
-        return "only a resolved or closed report can be reopened"
+        return f"{now} and still open; only a resolved or closed report can be reopened"
     if action == ReportAction.RATE:
-        return "the citizen can rate only after the report is resolved"
-    if action == ReportAction.REJECT and status == Status.RESPONDED:
-        return "it already has a response; resolve it instead"
-    if status in FINAL:
-        return f"the report is {status.value}; reopen it first" if status == Status.CLOSED \
-            else f"the report is {status.value}"
-    return "see the allowed actions for its state"
+        return f"{now}; the citizen can rate only after the report is resolved"
+    if action == ReportAction.REJECT:
+        return ("it already has a response; resolve it instead" if status == Status.RESPONDED
+                else f"{now}; only an open report without a response can be rejected")
+    return f"{now}; reopen it first"
 
 
 def check(report: Report, event: ReportEvent) -> None:
     """Raise InvalidTransition if `event` is not allowed on `report` now."""
     allowed_from, _ = TRANSITIONS[event.action]
     if report.status not in allowed_from:
-        raise InvalidTransition(
-            f"cannot {event.action.value} report {report.report_id}: it is "
-            f"{report.status.value}; {_hint(event.action, report.status)}")
+        verb = _VERB.get(event.action, event.action.value)
+        raise InvalidTransition(f"cannot {verb} report {report.report_id}: "
+                                f"{refusal(event.action, report.status)}")
+    check_event(event)
+
+
+def check_event(event: ReportEvent) -> None:
+    """What an event needs whatever the report's state (a response needs words…): checked by
+    the API before it publishes, and again where the event is applied."""
     if event.action == ReportAction.RESPOND and not (event.note or "").strip():
         raise InvalidTransition("a response needs the text the citizen will see (note)")
     if event.action == ReportAction.REJECT and event.reason not in REJECT_REASONS:

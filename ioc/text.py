@@ -1,4 +1,5 @@
-"""Text normalisation shared by the simulators and triage (Vietnamese with or without diacritics)."""
+"""Text normalisation shared by the simulators and triage (Vietnamese with or without diacritics),
+and the one rule for text written to CSV."""
 
 from __future__ import annotations
 
@@ -14,3 +15,12 @@ def strip_diacritics(text: str) -> str:
     """'Cây đổ chắn đường' -> 'Cay do chan duong' (NFD, drop combining marks, đ -> d)."""
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP: CSV injection)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: str) -> str:
+    """`value` safe to open in a spreadsheet: a leading formula character is quoted with '."""
+    return "'" + value if value.startswith(_FORMULA_START) else value

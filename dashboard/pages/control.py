@@ -629,7 +629,9 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
                         no_update, None)
             return refuse(message)
         status = rv.lifecycle_word(got.get("status"), lang)
-        return (t("form.done", lang, action=word, status=status), "feedback ok",
+        done = (t("form.pending", lang, action=word) if got.get("outcome") == "pending"
+                else t("form.done", lang, action=word, status=status))
+        return (done, "feedback ok",
                 {"event": got.get("event_id"), "at": time.time()},
                 "" if action == "respond" else no_update, no_update)
 

@@ -28,6 +28,13 @@ def get_db(request: Request) -> Iterator[sa.Connection]:
         yield conn
 
 
+def refuse_nul(request: Request) -> None:
+    """No id, code or word has a NUL, and PostgreSQL text cannot hold one: refuse it up front."""
+    query = request.query_params.multi_items()
+    if "\x00" in request.scope["path"] or any("\x00" in k + v for k, v in query):
+        raise HTTPException(400, "the URL contains a NUL character (%00); remove it")
+
+
 def get_publisher(request: Request) -> Publisher:
     """One producer per API process, made on first use so the API starts without a broker."""
     state = request.app.state
@@ -57,8 +64,9 @@ def get_user(request: Request,
 
 def get_operator(user: Annotated[User, Depends(get_user)]) -> User:
     if not user.can_act():
-        raise HTTPException(403, f"{user.username} is a {user.role}; only operators and admins "
-                                 "act on reports")
+        article = "an" if user.role[0] in "aeiou" else "a"  # "an engineer", "a leader"
+        raise HTTPException(403, f"{user.username} is {article} {user.role}; only operators and "
+                                 "admins act on reports")
     return user
 
 

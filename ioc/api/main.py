@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 
 from ioc.api import errors, open311
+from ioc.api.deps import refuse_nul
 from ioc.api.routes import auth, city, reports, system
 from ioc.clock import Clock
 from ioc.config import Settings, get_settings
@@ -17,7 +18,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     settings = settings or get_settings()
     app = FastAPI(title="IOC API", version="0.1.0",
                   description="Intelligent Operations Center: the city's live data, KPIs, "
-                              "citizen reports (Open311) and health.")
+                              "citizen reports (Open311) and health.",
+                  dependencies=[Depends(refuse_nul)])
     app.state.settings = settings
     app.state.clock = clock or settings.clock()
     app.state.engine = engine(settings)

@@ -65,10 +65,11 @@ def fold(conn: psycopg.Connection, new_reports: Iterable[ev.CitizenReport],
                         (list(wanted),))
             for row in cur:
                 reports[row["report_id"]] = _from_row(row)
+    verdicts: list[tuple[str, str | None, object]] = []  # (outcome, refusal, event_id)
     for event in events:
         report = reports.get(event.report_id)
-        if report is None:
-            logger.warning("event for an unknown report; kept in the audit trail only",
+        if report is None:  # folded when the report arrives (see above)
+            logger.warning("event for a report not stored yet; folded when it arrives",
                            extra={"report_id": event.report_id, "event_id": str(event.event_id)})
             continue
         try:
@@ -76,11 +77,18 @@ def fold(conn: psycopg.Connection, new_reports: Iterable[ev.CitizenReport],
                 reports[event.report_id] = lc.apply_triage(report, event)
             else:
                 reports[event.report_id] = lc.apply(report, event)
+                verdicts.append(("applied", None, event.event_id))
         except lc.InvalidTransition as refused:
-            # Two operators raced, and the API checked both against the same state.
-            logger.warning("lifecycle event refused by the projection", extra={
+            # The one place an action is judged: here, in the report's own order. The API
+            # waits for this verdict and tells the operator.
+            verdicts.append(("refused", str(refused), event.event_id))
+            logger.info("lifecycle event refused", extra={
                 "report_id": event.report_id, "event_id": str(event.event_id),
                 "reason": str(refused)})
+    if verdicts:
+        with conn.cursor() as cur:
+            cur.executemany("UPDATE report_events SET outcome = %s, refusal = %s "
+                            "WHERE event_id = %s", verdicts)
     if not reports:
         return 0
     cols = ", ".join(STATE_COLUMNS)

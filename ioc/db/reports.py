@@ -129,20 +129,31 @@ def received(conn: sa.Connection, report_id: str) -> dict | None:
 
 
 def history(conn: sa.Connection, report_id: str) -> list[dict]:
-    """The audit trail: receipt, each triage and each lifecycle event, oldest first."""
+    """The audit trail: receipt, each triage and each lifecycle event, oldest first. An
+    event's `outcome` is "applied", "refused" (with the `refusal`) or None (not judged yet)."""
     rows = conn.execute(sa.text("""
-        SELECT ts, 'receive' AS action, source AS actor, NULL AS note, '{}'::jsonb AS details
+        SELECT ts, 'receive' AS action, source AS actor, NULL AS note, '{}'::jsonb AS details,
+               'applied' AS outcome, NULL AS refusal
           FROM citizen_reports WHERE report_id = :id
         UNION ALL
         SELECT ts, 'triage', 'triage:' || model_version, NULL,
                jsonb_build_object('urgency', urgency, 'category', category,
                                   'department', department, 'confidence', confidence,
-                                  'cues', cues, 'needs_review', needs_review)
+                                  'cues', cues, 'needs_review', needs_review),
+               'applied', NULL
           FROM report_triage WHERE report_id = :id
         UNION ALL
-        SELECT ts, action, actor, note, details FROM report_events WHERE report_id = :id
+        SELECT ts, action, actor, note, details, outcome, refusal
+          FROM report_events WHERE report_id = :id
         ORDER BY ts"""), {"id": report_id}).mappings().all()
     return [dict(r) for r in rows]
+
+
+def event_outcome(conn: sa.Connection, event_id) -> tuple[str | None, str | None] | None:
+    """(outcome, refusal) of a stored lifecycle event; None while it is not stored."""
+    row = conn.execute(sa.text("SELECT outcome, refusal FROM report_events "
+                               "WHERE event_id = :id"), {"id": event_id}).first()
+    return (row.outcome, row.refusal) if row else None
 
 
 def overrides(conn: sa.Connection) -> list[dict]:
@@ -154,5 +165,6 @@ def overrides(conn: sa.Connection) -> list[dict]:
                e.actor, e.ts
           FROM report_events e JOIN citizen_reports r USING (report_id)
           JOIN report_state s USING (report_id)
-         WHERE e.action = 'override' ORDER BY e.ts""")).mappings().all()
+         WHERE e.action = 'override' AND e.outcome = 'applied'
+         ORDER BY e.ts""")).mappings().all()
     return [dict(r) for r in rows]

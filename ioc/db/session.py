@@ -15,10 +15,10 @@ class DatabaseUnavailable(RuntimeError):
 
 
 def _url(settings: Settings) -> str:
-    url = settings.database_url.get_secret_value()
-    if not url:
-        raise DatabaseUnavailable("IOC_DATABASE_URL is empty; run `ioc up` or set it")
-    return url
+    """IOC_DATABASE_URL, or else the embedded PostgreSQL a running `ioc up` has on db_port:
+    so `ioc user add` and friends work beside `make run` with nothing to set."""
+    return settings.database_url.get_secret_value() or \
+        f"postgresql://postgres@127.0.0.1:{settings.db_port}/ioc"
 
 
 def _options(settings: Settings) -> str:
@@ -37,6 +37,10 @@ def unreachable(settings: Settings, exc: Exception) -> str:
     from ioc.config import _mask
 
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if settings.embedded_db:
+        return (f"PostgreSQL does not answer at {_mask(_url(settings))} ({first}). Start the "
+                "city first (`make run` or `ioc up`, which starts the embedded PostgreSQL), "
+                "or set IOC_DATABASE_URL.")
     return (f"PostgreSQL does not answer at {_mask(_url(settings))} ({first}). Start it, or "
             "unset IOC_DATABASE_URL so `ioc up` starts the embedded PostgreSQL.")
 

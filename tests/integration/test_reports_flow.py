@@ -83,7 +83,7 @@ def test_report_lifecycle_through_the_queue(api):
     for action in ({"action": "acknowledge"},
                    {"action": "respond", "note": "Đội cứu hộ đang tới / rescue team on the way"}):
         assert api.post(f"/api/reports/{report_id}/actions", headers=op, json=action
-                        ).status_code == 202
+                        ).status_code == 200
     report = wait_until(lambda: (x := stored(api, report_id))["status"] == "responded" and x,
                         30, "the response is folded into the report")
     assert report["sla_state"] == "met" and report["first_response_at"]
@@ -91,10 +91,47 @@ def test_report_lifecycle_through_the_queue(api):
     assert status["response"].startswith("Đội cứu hộ")
 
     history = report["history"]
-    assert [h["action"] for h in history] == ["receive", "triage", "acknowledge", "respond"]
-    assert history[2]["actor"] == "op1"
+    assert [(h["action"], h["outcome"]) for h in history] == [
+        ("receive", "applied"), ("triage", "applied"), ("resolve", "refused"),
+        ("acknowledge", "applied"), ("respond", "applied")], "a refused attempt is on record"
+    assert "respond to the citizen first" in history[2]["refusal"]
+    assert history[3]["actor"] == "op1"
     csv_text = api.get(f"/api/reports/{report_id}/history.csv").text
     assert "respond,op1" in csv_text and "<script>" not in csv_text.split("\n")[0]
+    assert csv_text.splitlines()[0].endswith("outcome,refusal")
+    assert any(",resolve,op1," in line and ",refused," in line
+               for line in csv_text.splitlines()), "refused attempts are exported as such"
+
+
+def test_racing_actions_get_the_verdict_of_the_order_they_were_applied_in(api):
+    """Two operators at once: each hears what really happened, and the trail says so."""
+    report_id = api.post("/api/reports", json={"text": "Cây đổ chắn ngang đường", **CENTRE}
+                         ).json()["report_id"]
+    wait_until(lambda: stored(api, report_id), 30, "the report is queued")
+    op = token(api, "op1", "op1-password")
+    respond = {"action": "respond", "note": "Đội cây xanh đang tới"}
+    reject = {"action": "reject", "reason": "spam"}
+    answers = []
+    threads = [threading.Thread(target=lambda b=b: answers.append(
+        (b["action"], api.post(f"/api/reports/{report_id}/actions", headers=op, json=b))))
+        for b in (respond, reject, reject)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    codes = sorted((action, r.status_code) for action, r in answers)
+    applied = [action for action, r in answers if r.status_code == 200]
+    assert len(applied) == 1, codes  # whichever came first wins; the others are told why
+    assert all(r.status_code == 409 and r.json()["detail"] for _, r in answers
+               if r.status_code != 200), codes
+    report = stored(api, report_id)
+    assert report["status"] == ("responded" if applied == ["respond"] else "rejected")
+    trail = [(h["action"], h["outcome"]) for h in report["history"][1:]
+             if h["action"] != "triage"]
+    assert sorted(trail) == sorted([(a, "applied" if r.status_code == 200 else "refused")
+                                    for a, r in answers])
+    if applied == ["reject"]:
+        assert report["last_response"] is None, "a refused response never reaches the citizen"
 
 
 def _refusal(api, body: dict) -> str:
@@ -151,7 +188,7 @@ def test_operator_overrides_become_labelled_data_for_retraining(api, settings, t
     op = token(api, "op1", "op1-password")
     r = api.post(f"/api/reports/{report_id}/actions", headers=op,
                  json={"action": "override", "category": "fire", "urgency": "urgent"})
-    assert r.status_code == 202, r.text
+    assert r.status_code == 200, r.text
     report = wait_until(lambda: (x := stored(api, report_id))["overridden"] and x, 30,
                         "the override is applied")
     assert (report["category"], report["urgency"]) == ("fire", "urgent")
@@ -185,7 +222,7 @@ def test_the_queue_lists_arrivals_after_an_instant_newest_first(api):
     wait_until(lambda: all(stored(api, i) for i in later), 30, "the later reports are queued")
     op = token(api, "op1", "op1-password")
     r = api.post(f"/api/reports/{later[0]}/actions", headers=op, json={"action": "acknowledge"})
-    assert r.status_code == 202, r.text
+    assert r.status_code == 200, r.text
     wait_until(lambda: stored(api, later[0])["status"] == "acknowledged", 30, "acknowledged")
 
     def listed(**params) -> list[str]:

@@ -95,3 +95,33 @@ def test_any_sequence_either_applies_or_is_refused_and_final_states_stay_final(s
             raise AssertionError("nothing may follow a rejection")
         if r.first_response_at is not None:
             assert before.first_response_at in (None, r.first_response_at)
+
+
+
+S = lc.Status
+# action -> the states in which it is already done, and the state it leads to
+ALREADY = {ReportAction.ACKNOWLEDGE: {S.ACKNOWLEDGED, S.RESPONDED, S.RESOLVED, S.CLOSED},
+           ReportAction.RESOLVE: {S.RESOLVED, S.CLOSED}, ReportAction.CLOSE: {S.CLOSED},
+           ReportAction.REOPEN: {S.REOPENED}, ReportAction.REJECT: {S.REJECTED}}
+
+
+@pytest.mark.parametrize("status", list(lc.Status))
+@pytest.mark.parametrize("action", list(ReportAction))
+def test_every_refusal_reads_right_and_says_so_when_already_done(status, action):
+    e = event(action.value, note="x", reason="duplicate", rating=4, department="public_works",
+              urgency="urgent")
+    report = lc.Report("R-1", T0, status=status)
+    if action in lc.allowed_actions(report):
+        lc.apply(report, e)
+        return
+    with pytest.raises(lc.InvalidTransition) as refused:
+        lc.apply(report, e)
+    message = str(refused.value)
+    verb = "respond to" if action == ReportAction.RESPOND else action.value
+    assert message.startswith(f"cannot {verb} report R-1: ")
+    words = message.split(": ", 1)[1].replace(";", "").replace(",", "").split()
+    triples = list(zip(words, words[1:], words[2:], strict=False))
+    assert len(triples) == len(set(triples)), f"repeats itself: {message}"
+    assert words.count(status.value) <= 1, f"names the state more than once: {message}"
+    if status in ALREADY.get(action, ()):
+        assert f"already {lc.TRANSITIONS[action][1].value}" in message

@@ -87,7 +87,9 @@ def service_request(row: dict, taxonomy: Taxonomy, policy: SlaPolicy, tz: ZoneIn
     code = row["category"] or row["category_hint"]
     category = taxonomy.category(code) if code in taxonomy.codes else None
     department_code = row["department"] or (category.department if category else None)
-    department = taxonomy.department(department_code) if department_code else None
+    known = {d.code for d in taxonomy.departments}
+    # A department the taxonomy no longer has (renamed since) is shown by its code.
+    department = (taxonomy.department(department_code) if department_code in known else None)
     open_ = lc.Status(row["status"]) in lc.OPEN
     expected = expected_at(row, policy)
     media = row["photo_url"]
@@ -100,7 +102,7 @@ def service_request(row: dict, taxonomy: Taxonomy, policy: SlaPolicy, tz: ZoneIn
         "service_name": category.vi if category else None,
         "service_code": code,
         "description": row["text"],
-        "agency_responsible": department.vi if department else None,
+        "agency_responsible": department.vi if department else department_code,
         "service_notice": (first_response_notice(expected, tz)
                            if open_ and row["first_response_at"] is None else None),
         "requested_datetime": w3(row["received_at"], tz),

@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 WINDOW = timedelta(days=90)  # the spec's default and widest GET requests window
 PAGE_SIZE, MAX_PAGE_SIZE = 50, 200
+MAX_PAGE = 1_000_000  # keeps the row offset well inside PostgreSQL's bigint
 # ReportIn/intake field -> the Open311 field the client sent it as.
 _OPEN311_FIELD = {"text": "description", "photo": "media", "lon": "long", "lat/lon": "lat/long",
                   "address": "address_string", "category_hint": "service_code",
@@ -225,10 +226,15 @@ def _window(start_date: str | None, end_date: str | None, now: datetime,
     start, end = _instant("start_date", start_date, tz), _instant("end_date", end_date, tz)
     if start is None and end is None:
         end = now
-    if start is None:
-        start = end - WINDOW
-    if end is None:
-        end = start + WINDOW
+    try:
+        if start is None:
+            start = end - WINDOW
+        if end is None:
+            end = start + WINDOW
+    except OverflowError:  # the window would run off the calendar (before year 1, after 9999)
+        name, value = ("end_date", end_date) if start is None else ("start_date", start_date)
+        raise HTTPException(400, f"{name} {value!r} leaves no room for the {WINDOW.days}-day "
+                                 "window; send both start_date and end_date") from None
     if start > end:
         raise HTTPException(400, f"start_date ({start_date}) is after end_date ({end_date})")
     if end - start > WINDOW:
@@ -255,7 +261,7 @@ def list_requests(
     end_date: Annotated[str | None, Query(description="W3C date-time; at most 90 days after "
                                                       "start_date")] = None,
     status: Annotated[str | None, Query(description="open, closed or open,closed")] = None,
-    page: Annotated[int, Query(ge=1, description="1 is the newest page")] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1 is the newest page")] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
 ) -> Response:
     tz, taxonomy = _tz(settings), load_taxonomy()

@@ -3,18 +3,17 @@ trail, lifecycle actions, and the citizen's follow-up (status, rating)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import csv
 import io
 import json
+import time
 from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from ioc import events as ev
 from ioc import lifecycle as lc
@@ -23,27 +22,39 @@ from ioc import topics as tp
 from ioc.api.deps import ClockDep, DbDep, OperatorDep, PublisherDep, SettingsDep
 from ioc.city import load_city
 from ioc.db import reports as reports_db
-from ioc.intake import IntakeRefused, ReportIn, accept, report_id_for, store_photo
+from ioc.intake import ReportIn, accept, decode_photo_base64, report_id_for, store_photo
 from ioc.policy import load_policy
 from ioc.taxonomy import load_taxonomy
+from ioc.text import csv_cell
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
+ACTION_VERDICT_WAIT_S = 10.0
 
 
 class AppReportIn(ReportIn):
-    photo_base64: str | None = Field(None, description="JPEG or PNG, base64, at most 5 MB")
+    photo_base64: str | None = Field(None, description="JPEG or PNG, base64 (standard or "
+                                     "URL-safe, line breaks and a data: prefix allowed), at "
+                                     "most 5 MB")
 
 
 class ActionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: ev.ReportAction
-    note: str | None = Field(None, max_length=4000, description="For respond: what the citizen sees")
+    note: str | None = Field(None, max_length=4000,
+                             description="For respond: what the citizen sees")
     urgency: ev.Urgency | None = None
     category: str | None = None
     department: str | None = None
     assignee: str | None = Field(None, max_length=64)
     reason: str | None = Field(None, description="For reject: duplicate, spam or out_of_scope")
+
+    @field_validator("note", "assignee")
+    @classmethod
+    def _plain_text(cls, v: str | None) -> str | None:
+        if v and any(ord(ch) < 32 and ch not in "\n\r\t" for ch in v):
+            raise ValueError("contains control characters; send plain text")
+        return v
 
 
 class RatingIn(BaseModel):
@@ -86,12 +97,7 @@ def submit(body: AppReportIn, publisher: PublisherDep, clock: ClockDep, settings
         if known is not None and known["client_key"] == data.client_key:
             return JSONResponse(jsonable_encoder(_receipt(db, known["report_id"], known["ts"])))
     city, taxonomy = load_city(), load_taxonomy()
-    photo = None
-    if body.photo_base64:
-        try:
-            photo = base64.b64decode(body.photo_base64, validate=True)
-        except (binascii.Error, ValueError):
-            raise IntakeRefused("photo_base64", "is not valid base64") from None
+    photo = None if body.photo_base64 is None else decode_photo_base64(body.photo_base64)
     report = accept(data, source=ev.ReportSource.APP, received_at=clock.now(), city=city,
                     taxonomy=taxonomy)
     if photo is not None:
@@ -125,7 +131,18 @@ def queue(db: DbDep, clock: ClockDep,
               description="sla: the least time left first; newest: the latest arrivals first")
           ] = "sla",
           limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-          offset: Annotated[int, Query(ge=0)] = 0):
+          offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0):
+    taxonomy = load_taxonomy()
+    valid = {"ward": [w.slug for w in load_city().wards], "category": list(taxonomy.codes),
+             "department": [d.code for d in taxonomy.departments],
+             "status": [s.value for s in lc.Status if s in lc.OPEN]}  # the queue holds no other
+    chosen = {"ward": [ward], "category": [category], "department": [department],
+              "status": status or []}
+    for name, values in chosen.items():
+        for value in values:
+            if value and value not in valid[name]:  # else it silently matches nothing
+                raise HTTPException(422, f"{name} {str(value)!r} never matches an open report; "
+                                         f"use one of {', '.join(valid[name])}")
     now = clock.now()
     flt = reports_db.QueueFilter(ward, category, urgency.value if urgency else None,
                                  department, sla_state, tuple(s.value for s in status or ()), q,
@@ -150,10 +167,12 @@ def history_csv(report_id: str, db: DbDep):
     report_or_404(db, report_id)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["ts", "action", "actor", "note", "details"])
+    writer.writerow(["ts", "action", "actor", "note", "details", "outcome", "refusal"])
     for h in reports_db.history(db, report_id):
-        writer.writerow([h["ts"].isoformat(), h["action"], h["actor"], h["note"] or "",
-                         json.dumps(h["details"], ensure_ascii=False)])
+        writer.writerow([csv_cell(c) for c in (h["ts"].isoformat(), h["action"], h["actor"],
+                                               h["note"] or "",
+                                               json.dumps(h["details"], ensure_ascii=False),
+                                               h["outcome"] or "pending", h["refusal"] or "")])
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{report_id}-history.csv"'})
 
@@ -167,20 +186,50 @@ def photo(report_id: str, settings: SettingsDep):
     raise HTTPException(404, f"report {report_id!r} has no photo")
 
 
-@router.post("/{report_id}/actions", status_code=202,
+@router.post("/{report_id}/actions", status_code=200,
              summary="Acknowledge, respond, assign, resolve, close, reopen, reject or override")
 def act(report_id: str, body: ActionIn, db: DbDep, clock: ClockDep, user: OperatorDep,
-        publisher: PublisherDep):
+        publisher: PublisherDep, response: Response):
+    """Judged where it is applied: persistence folds a report's events in their order, so two
+    operators acting at once both get the truth. The answer waits for that verdict (usually
+    well under a second); 202 if it has not come within ACTION_VERDICT_WAIT_S."""
     if body.action == ev.ReportAction.RATE:
         raise HTTPException(403, "only the citizen rates a response: POST .../rating")
-    row = report_or_404(db, report_id)
-    if body.category and body.category not in load_taxonomy().codes:
-        raise HTTPException(422, f"category {body.category!r} is not in the taxonomy")
+    report_or_404(db, report_id)
+    taxonomy = load_taxonomy()
+    if body.category and body.category not in taxonomy.codes:
+        raise HTTPException(422, f"category {body.category!r} is not in the taxonomy; use one "
+                                 f"of {', '.join(taxonomy.codes)}")
+    departments = {d.code for d in taxonomy.departments}
+    if body.department and body.department not in departments:
+        raise HTTPException(422, f"department {body.department!r} is not in the taxonomy; use "
+                                 f"one of {', '.join(sorted(departments))}")
     event = ev.ReportEvent(ts=clock.now(), report_id=report_id, actor=user.username,
                            **body.model_dump(exclude_none=True))
-    state = lc.apply(_state(row), event)  # raises InvalidTransition -> 409
-    publisher.publish_durably(tp.REPORT_EVENTS, event)  # on the broker before we answer
-    return {"event_id": event.event_id, "status": state.status.value, "action": body.action}
+    lc.check_event(event)  # what needs no state (a respond without words…): 409 at once
+    publisher.publish_durably(tp.REPORT_EVENTS, event)  # on the broker before we wait
+    verdict = _verdict(db, event.event_id)
+    if verdict is not None and verdict[0] == "refused":
+        raise HTTPException(409, verdict[1])
+    row = reports_db.one(db, report_id)
+    if verdict is None:
+        response.status_code = 202
+        return {"event_id": event.event_id, "action": body.action, "outcome": "pending",
+                "status": row["status"] if row else None}
+    return {"event_id": event.event_id, "action": body.action, "outcome": "applied",
+            "status": row["status"] if row else None}
+
+
+def _verdict(db, event_id) -> tuple[str, str | None] | None:
+    deadline = time.monotonic() + ACTION_VERDICT_WAIT_S
+    while True:
+        db.rollback()  # a fresh snapshot each time, and no transaction held while waiting
+        found = reports_db.event_outcome(db, event_id)
+        if found is not None and found[0] is not None:
+            return found
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.05)
 
 
 @router.get("/{report_id}/status", summary="The citizen's view: status and response")
@@ -195,6 +244,9 @@ def citizen_status(report_id: str, db: DbDep, clock: ClockDep):
 @router.post("/{report_id}/rating", status_code=202, summary="The citizen rates the response")
 def rate(report_id: str, body: RatingIn, db: DbDep, clock: ClockDep, publisher: PublisherDep):
     row = report_or_404(db, report_id)
+    if not row.get("client_key"):  # Open311 and other keyless reports have no sender to check
+        raise HTTPException(403, "this report was sent without a client_key, so it cannot be "
+                                 "rated here")
     if row.get("client_key") != body.client_key:
         raise HTTPException(403, "the client_key does not match the one this report was sent "
                                  "with; only its sender can rate it")
