@@ -42,8 +42,8 @@ class ReportIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     text: str = Field(description="What happened, in Vietnamese or English (1-4,000 characters)")
-    lat: float | None = Field(None, description="Latitude (WGS84)")
-    lon: float | None = Field(None, description="Longitude (WGS84)")
+    lat: float | None = Field(None, strict=True, description="Latitude (WGS84), a number")
+    lon: float | None = Field(None, strict=True, description="Longitude (WGS84), a number")
     address: str | None = Field(None, max_length=300)
     category_hint: str | None = Field(None, description="A category code, if the citizen chose one")
     contact: str | None = Field(None, max_length=200, description="Phone or e-mail, optional")

@@ -145,6 +145,8 @@ def test_bad_intake_is_refused_with_a_reason_and_nothing_is_stored(api, settings
     assert "at most 4000" in _refusal(api, {"text": "x" * 4001, **CENTRE})
     assert "outside" in _refusal(api, {"text": "ngập", "lat": 21.03, "lon": 105.85})
     assert "location is missing" in _refusal(api, {"text": "ngập"})
+    assert "lat" in _refusal(api, {"text": "ngập", "lat": True, "lon": 107.2420}), \
+        "true is not a latitude (it used to read as 1.0)"
     assert "not a category" in _refusal(api, {"text": "ngập", **CENTRE,
                                               "category_hint": "ufo"})
     not_image = base64.b64encode(b"GIF89a not a photo").decode()
