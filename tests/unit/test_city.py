@@ -135,3 +135,16 @@ def test_taxonomy_departments_exist_for_every_category():
     for category in taxonomy.categories:
         assert taxonomy.department_of(category.code).vi
     assert taxonomy.category("fire").department == "fire_rescue"
+
+
+def test_the_taxonomy_page_lists_every_category_and_department():
+    from pathlib import Path
+
+    from ioc.taxonomy import load_taxonomy
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "taxonomy.md").read_text()
+    taxonomy = load_taxonomy()
+    for d in taxonomy.departments:
+        assert f"| `{d.code}` | {d.vi} | {d.en} |" in page, d.code
+    for c in taxonomy.categories:
+        assert f"| `{c.code}` | {c.vi} | {c.en} | `{c.department}` |" in page, c.code
