@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -138,10 +139,6 @@ def test_taxonomy_departments_exist_for_every_category():
 
 
 def test_the_taxonomy_page_lists_every_category_and_department():
-    from pathlib import Path
-
-    from ioc.taxonomy import load_taxonomy
-
     page = (Path(__file__).resolve().parents[2] / "docs" / "taxonomy.md").read_text()
     taxonomy = load_taxonomy()
     for d in taxonomy.departments:
