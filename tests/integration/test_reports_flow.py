@@ -8,35 +8,13 @@ import threading
 import uuid
 
 import pytest
-from fastapi.testclient import TestClient
 from waiting import wait_until
 
-from analytics.triage.worker import make_worker as make_triage_worker
-from ioc import accounts
-from ioc.api.main import create_app
 from ioc.db.session import connect
-from ioc.persistence import make_worker
 
 pytestmark = pytest.mark.integration
 
 CENTRE = {"lat": 10.9375, "lon": 107.2420}
-
-
-@pytest.fixture
-def api(settings):
-    with connect(settings, autocommit=True) as conn:
-        accounts.add_user(conn, "op1", "operator", "op1-password")
-        accounts.add_user(conn, "boss", "leader", "boss-password")
-    stop = threading.Event()
-    threads = [threading.Thread(target=w.run, args=(stop,))
-               for w in (make_worker(settings), make_triage_worker(settings))]
-    for thread in threads:
-        thread.start()
-    with TestClient(create_app(settings)) as client:
-        yield client
-    stop.set()
-    for thread in threads:
-        thread.join(30)
 
 
 def token(api, user: str, password: str) -> dict:
