@@ -25,7 +25,10 @@ from ioc.config import Settings
 from ioc.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-pytest_plugins = ["browser.chromium"]  # the `browser` and `page` fixtures
+pytest_plugins = [
+    "browser.chromium",  # the `browser` and `page` fixtures
+    "integration.reports_api",  # `api`: the citizen-report API with its workers
+]
 
 
 @dataclass

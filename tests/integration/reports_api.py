@@ -1,4 +1,4 @@
-"""The citizen-report API as the integration tests drive it: the app in-process (TestClient) on
+"""Pytest plugin (see tests/conftest.py): the citizen-report API as the integration tests drive it:
 the real broker and database, with persistence and triage running as threads, and one user of
 each role that acts or is refused (op1, boss, eng1; password = name + "-password")."""
 
