@@ -1,7 +1,6 @@
 """Pytest plugin (see tests/conftest.py): the citizen-report API as the integration tests drive
 it, in-process on the real broker and database, with persistence and triage running as threads,
-and one user of
-each role that acts or is refused (op1, boss, eng1; password = name + "-password")."""
+and one user of each role that acts or is refused (op1, boss, eng1; password = name + "-password")."""
 
 from __future__ import annotations
 
