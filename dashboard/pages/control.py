@@ -454,8 +454,10 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
                                 received_after=since)
         except ApiUnavailable:
             return no_update, no_update
-        waiting = [r for r in got["reports"] if r.get("urgency") != Urgency.NORMAL.value]
-        ids = [str(r["report_id"]) for r in waiting]  # untriaged ones may be urgent
+        # Untriaged ones may be urgent, and so may a "normal" the model was unsure of.
+        waiting = [r for r in got["reports"]
+                   if r.get("urgency") != Urgency.NORMAL.value or r.get("needs_review")]
+        ids = [str(r["report_id"]) for r in waiting]
         if not since:  # what is there on opening is not new, and not an alert
             return {"since": _baseline(got), "seen": ids, "hidden": ids,
                     "alerts": []}, no_update
