@@ -53,6 +53,8 @@ def kpi_value(kpi: dict, lang: str) -> tuple[str, str]:
         return f"{float(value):.0f}", "%"
     if unit == "m":
         return f"{float(value):.2f}", "m"
+    if unit == "min":
+        return number(value), t("wall.unit.min", lang)
     return number(value), unit
 
 
