@@ -27,6 +27,11 @@ PR_SET_PDEATHSIG = 1
 PG_DATABASE = "ioc"
 
 
+def postgres_url(port: int, host: str = "127.0.0.1") -> str:
+    """Where the embedded PostgreSQL of `ioc up` answers."""
+    return f"postgresql://postgres@{host}:{port}/{PG_DATABASE}"
+
+
 class EmbeddedError(RuntimeError):
     """An embedded server could not start; the message says why and what to do."""
 
@@ -129,7 +134,7 @@ class EmbeddedPostgres:
 
     @property
     def url(self) -> str:
-        return f"postgresql://postgres@{self.host}:{self.port}/{PG_DATABASE}"
+        return postgres_url(self.port, self.host)
 
     def start(self) -> EmbeddedPostgres:
         if port_open(self.host, self.port):

@@ -443,8 +443,8 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
     # ------------------------------------------------------------------ new-report alert
     @app.callback(Output("alert-store", "data"), Output("alert-fx", "data"),
                   Input("queue-tick", "n_intervals"), Input("alert-dismiss", "n_clicks"),
-                  State("alert-store", "data"), State("f-ward", "value"))
-    def watch_arrivals(_n, _dismiss, store, ward):
+                  State("alert-store", "data"))
+    def watch_arrivals(_n, _dismiss, store):
         if dash_ctx.triggered_id == "alert-dismiss" and store:
             hidden = store.get("hidden", []) + [a["report_id"] for a in store.get("alerts", [])]
             return {**store, "alerts": [], "hidden": hidden[-ALERTS_KEPT:]}, no_update

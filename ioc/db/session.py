@@ -8,6 +8,7 @@ import psycopg
 import sqlalchemy as sa
 
 from ioc.config import Settings
+from ioc.embedded import postgres_url
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -17,8 +18,7 @@ class DatabaseUnavailable(RuntimeError):
 def _url(settings: Settings) -> str:
     """IOC_DATABASE_URL, or else the embedded PostgreSQL a running `ioc up` has on db_port:
     so `ioc user add` and friends work beside `make run` with nothing to set."""
-    return settings.database_url.get_secret_value() or \
-        f"postgresql://postgres@127.0.0.1:{settings.db_port}/ioc"
+    return settings.database_url.get_secret_value() or postgres_url(settings.db_port)
 
 
 def _options(settings: Settings) -> str:
