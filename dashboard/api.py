@@ -29,6 +29,16 @@ class Refusal:
 
     status_code: int
     detail: str
+    status: str | None = None  # on a 409: the report's state that refused the action
+
+
+def _refusal(response: httpx.Response) -> Refusal:
+    try:
+        status = response.json().get("status")
+    except (ValueError, AttributeError):
+        status = None
+    return Refusal(response.status_code, _detail(response),
+                   status if isinstance(status, str) else None)
 
 
 def _detail(response: httpx.Response) -> str:
@@ -133,7 +143,7 @@ class CityApi:
         if response.status_code in (200, 202):
             return response.json()
         if 400 <= response.status_code < 500:
-            return Refusal(response.status_code, _detail(response))
+            return _refusal(response)
         raise ApiUnavailable(f"POST {path}: HTTP {response.status_code}")
 
     def login(self, username: str, password: str) -> dict | Refusal:
@@ -146,7 +156,7 @@ class CityApi:
         if response.status_code == 200:
             return response.json()
         if 400 <= response.status_code < 500:
-            return Refusal(response.status_code, _detail(response))
+            return _refusal(response)
         raise ApiUnavailable(f"POST /api/auth/login: HTTP {response.status_code}")
 
     def report_file(self, report_id: str, name: str) -> httpx.Response:

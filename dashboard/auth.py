@@ -85,7 +85,9 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
         except ApiUnavailable:
             return no_update, t("data.unavailable", lang), ""
         if isinstance(got, Refusal):
-            return no_update, f"{t('auth.refused', lang)}: {got.detail}", ""
+            words = (t("auth.wrong", lang) if got.status_code == 401
+                     else f"{t('auth.refused', lang)}: {got.detail}")
+            return no_update, words, ""
         return ({"token": got["token"], "username": got["username"], "role": got["role"]},
                 "", "")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from dashboard.display import AQI_BAND_COLORS, number, status_look, status_word
+from dashboard.display import AQI_BAND_COLORS, decimal, number, status_look, status_word
 from dashboard.i18n import t
 
 # The scalar KPIs, in the order a control room reads them; any other scalar KPI the API adds
@@ -46,16 +46,16 @@ def kpi_value(kpi: dict, lang: str) -> tuple[str, str]:
     if value is None:
         return "—", ""
     if unit == "reports":
-        return f"{int(value)}", t("kpi.unit.reports", lang)
+        return decimal(int(value), 0, lang), t("kpi.unit.reports", lang)
     if unit == "VN_AQI":
         return f"{int(round(value))}", "VN_AQI"
     if unit == "%":
-        return f"{float(value):.0f}", "%"
+        return decimal(value, 0, lang), "%"
     if unit == "m":
-        return f"{float(value):.2f}", "m"
+        return decimal(value, 2, lang), "m"
     if unit == "min":
-        return number(value), t("wall.unit.min", lang)
-    return number(value), unit
+        return number(value, "", lang), t("wall.unit.min", lang)
+    return number(value, "", lang), unit
 
 
 def _kpi_detail(kpi: dict, lang: str, wall: bool):

@@ -93,16 +93,22 @@ def local_time(value: str | datetime | None, tz: str, with_date: bool = False,
     return ts.astimezone(ZoneInfo(tz)).strftime(pattern)
 
 
-def number(value: float | int | None, unit: str = "") -> str:
+_VI_SEPARATORS = str.maketrans(",.", ".,")
+
+
+def decimal(value: float | int, digits: int, lang: str) -> str:
+    """12,345.6 in English, 12.345,6 in Vietnamese (which groups with dots, decimals a comma)."""
+    text = f"{float(value):,.{digits}f}"
+    return text.translate(_VI_SEPARATORS) if lang == "vi" else text
+
+
+def number(value: float | int | None, unit: str, lang: str) -> str:
     """A reading for display: at most one decimal for big values, two for small ones."""
     if value is None:
         return "—"
     v = float(value)
-    if abs(v) >= 10:
-        text = f"{v:.0f}" if v == int(v) else f"{v:.1f}"
-    else:
-        text = f"{v:.2f}"
-    return f"{text} {unit}".strip()
+    digits = (0 if v == int(v) else 1) if abs(v) >= 10 else 2
+    return f"{decimal(v, digits, lang)} {unit}".strip()
 
 
 def sensor_status(kind: str, value: float | None, ts: datetime | None, now: datetime,

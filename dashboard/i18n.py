@@ -48,6 +48,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "report.untriaged": {"vi": "Chưa phân loại", "en": "Not triaged"},
     "report.ward.unknown": {"vi": "Chưa rõ phường/xã", "en": "Ward unknown"},
     # Sign-in (header)
+    "dd.search": {"vi": "Tìm", "en": "Search"},
+    "dd.clear_search": {"vi": "Xóa ô tìm", "en": "Clear search"},
+    "dd.clear_selection": {"vi": "Bỏ chọn", "en": "Clear selection"},
+    "dd.no_options_found": {"vi": "Không có mục nào khớp", "en": "Nothing matches"},
     "auth.signin": {"vi": "Đăng nhập", "en": "Sign in"},
     "auth.signout": {"vi": "Đăng xuất", "en": "Sign out"},
     "auth.title": {"vi": "Đăng nhập để xử lý phản ánh", "en": "Sign in to act on reports"},
@@ -55,6 +59,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "auth.password": {"vi": "Mật khẩu", "en": "Password"},
     "auth.cancel": {"vi": "Hủy", "en": "Cancel"},
     "auth.missing": {"vi": "Nhập tên đăng nhập và mật khẩu", "en": "Enter a username and password"},
+    "auth.wrong": {"vi": "Sai tên đăng nhập hoặc mật khẩu.",
+                   "en": "Wrong username or password."},
     "auth.refused": {"vi": "Không đăng nhập được", "en": "Sign-in refused"},
     "auth.signed_in_as": {"vi": "Đã đăng nhập: {user}", "en": "Signed in: {user}"},
     "auth.read_only": {"vi": "Chưa đăng nhập — chỉ xem. Đăng nhập (góc trên bên phải) để "
@@ -108,6 +114,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "lc.responded": {"vi": "Đã phản hồi", "en": "Responded"},
     "lc.resolved": {"vi": "Đã xử lý xong", "en": "Resolved"},
     "lc.closed": {"vi": "Đã đóng", "en": "Closed"},
+    "reopened.flag": {"vi": "Mở lại — cần phản hồi lại", "en": "Reopened — respond again"},
     "lc.reopened": {"vi": "Mở lại", "en": "Reopened"},
     "lc.rejected": {"vi": "Từ chối", "en": "Rejected"},
     # Audit trail actions
@@ -170,6 +177,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "history.pending": {"vi": "… Đang xử lý", "en": "… Being processed"},
     "form.pending": {"vi": "… {action}: đã gửi, hệ thống đang xử lý — xem lịch sử để xác nhận",
                      "en": "… {action}: sent, still being processed — the history will confirm"},
+    "form.refused_state": {"vi": "✖ Không thể {action}: phản ánh đang ở trạng thái “{status}” "
+                                 "(có thể vừa có người khác xử lý — xem lịch sử bên dưới).",
+                           "en": "✖ Cannot {action}: the report is now “{status}” (someone may "
+                                 "have just acted on it — see the history below)."},
+    "form.forbidden": {"vi": "✖ Tài khoản này chỉ được xem, không được {action}.",
+                       "en": "✖ This account may only read; it cannot {action}."},
     "form.refused": {"vi": "Hệ thống từ chối ({code}): {detail}",
                      "en": "Refused by the system ({code}): {detail}"},
     "form.need_signin": {"vi": "Cần đăng nhập để {action}. Bấm “Đăng nhập” ở góc trên bên phải.",
@@ -222,6 +235,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "wall.sla.on_time": {"vi": "{on_time}/{decided} phản ánh khẩn đúng hạn",
                          "en": "{on_time} of {decided} urgent reports on time"},
     "wall.sla.open_urgent": {"vi": "Khẩn đang chờ", "en": "Urgent waiting"},
+    "wall.minutes": {"vi": "{m} phút", "en": "{m} min"},
+    "wall.hours_minutes": {"vi": "{h} giờ {m} phút", "en": "{h} h {m} min"},
     "wall.sla.left": {"vi": "Gấp nhất còn {time}", "en": "Most pressing: {time} left"},
     "wall.sla.overdue": {"vi": "Gấp nhất quá hạn {time}", "en": "Most pressing: overdue {time}"},
     "wall.sla.breaches_today": {"vi": "Quá hạn hôm nay", "en": "Overdue today"},

@@ -1,9 +1,12 @@
 """The operator's queue on screen: rows with a live SLA countdown, state chips, the new-report
 alert, and the cheap signature that spares a re-render when nothing changed.
 
-Citizen text is untrusted: it is only ever a text child or an attribute value (React escapes
-both), never HTML. Countdowns are filled in by `assets/queue.js` from `data-due` and the stream's
-clock, so they tick every second without a server round trip.
+Rows are built here as Dash components, then sent to the browser as plain element specs
+(`spec`) that `assets/queue.js` turns into DOM nodes keyed by report id: a row that did not
+change keeps its node (and the operator's click and focus), and React never re-renders a list
+of hundreds of nodes every second. Citizen text is untrusted: it is only ever a text node or an
+attribute value, never HTML. Countdowns are filled in by `assets/queue.js` from `data-due` and
+the stream's clock, so they tick every second without a server round trip.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ def _iso(value: str | datetime | None) -> str:
 
 def countdown(state: str | None, due_at: str | datetime | None, left_s: float | None, lang: str,
               *, element_id: str | None = None, className: str = "") -> html.Span:
-    """An empty span that assets/queue.js fills with h:mm:ss left (or 'quá hạn 12:34'),
+    """An empty span that assets/queue.js fills with h:mm:ss left (or 'quá hạn 0:12:34'),
     recomputed every second from the due time and the stream's clock. Once the citizen has a
     response the clock is frozen at `left_s`: how early (met) or late (missed) it was."""
     frozen = state in ("met", "missed")
@@ -82,12 +85,14 @@ def _category(r: dict, lang: str) -> str:
     return "—"  # the badge beside it already says "not triaged"
 
 
-def queue_row(r: dict, lang: str, tz: str, ward_name, selected: bool) -> html.Div:
+def queue_row(r: dict, lang: str, tz: str, ward_name, selected: bool = False) -> html.Div:
     state = r.get("sla_state")
     level = urgency_level(r.get("urgency"))
     status = str(r.get("status") or "received")
     report_id = str(r.get("report_id"))
     flags = []
+    if status == "reopened":  # its first response was in time, but it needs another one
+        flags.append(html.Span(["⟲ ", t("reopened.flag", lang)], className="flag flag-reopened"))
     if r.get("needs_review"):
         flags.append(html.Span(["⚑ ", t("review.flag", lang)], className="flag flag-review"))
     if r.get("overridden"):
@@ -149,3 +154,39 @@ def alert_row(a: dict, lang: str, tz: str, ward_name) -> html.Div:
     ], className=f"alert-row urgency-{urgency_level(a.get('urgency'))}", role="button",
         tabIndex="0", key=report_id,
         **{"data-open-report": report_id, "data-report-id": report_id})
+
+
+# Dash props that become a DOM attribute of another name. Only plain attributes pass (data-*,
+# aria-*, and those below): never an event handler, a style or a link. queue.js checks again.
+_ATTRS = {"className": "class", "tabIndex": "tabindex", "htmlFor": "for"}
+_PLAIN = {"class", "tabindex", "for", "id", "role", "title", "lang", "dir"}
+
+
+def _plain(name: str) -> bool:
+    return name in _PLAIN or name.startswith(("data-", "aria-"))
+
+
+def spec(node: object) -> object:
+    """A Dash html component as `[tag, {attribute: value}, *children]`, text as str: what
+    `IOC.build` in assets/queue.js turns into DOM (text only ever as text nodes)."""
+    if node is None or isinstance(node, bool):
+        return None
+    if isinstance(node, str | int | float):
+        return str(node)
+    if isinstance(node, list | tuple):
+        raise TypeError("a list is children, not a node")
+    attrs = {}
+    for name, value in node.to_plotly_json()["props"].items():
+        name = _ATTRS.get(name, name)
+        if _plain(name) and value is not None:
+            attrs[name] = "" if value is True else str(value)
+    children = node.children if isinstance(node.children, list | tuple) else [node.children]
+    return [type(node).__name__.lower(), attrs,
+            *(c for c in (spec(child) for child in children) if c is not None)]
+
+
+def item(key: str, node: object) -> dict:
+    """One keyed entry of a list the browser renders: its spec and a digest of it, so an
+    unchanged entry is neither rebuilt nor touched."""
+    built = spec(node)
+    return {"key": key, "sig": signature(built), "spec": built}

@@ -147,44 +147,65 @@ def last_response(r: dict, lang: str) -> list:
                             id="detail-last-response")]
 
 
-def _details_text(action: str, details: object, lang: str) -> str:
+_FIELD_WORDS = {"urgency": "filter.urgency", "category": "detail.category",
+                "department": "detail.department", "assignee": "detail.assignee"}
+_CLASSIFICATION = ("urgency", "category", "department", "assignee")
+
+
+def _value_word(key: str, value: object, lang: str) -> str:
+    if value in (None, "", []):
+        return "—"
+    if key == "urgency":
+        return t(f"report.{value}", lang) if value in ("urgent", "normal") else str(value)
+    if key == "category":
+        return category_label(str(value), lang)
+    if key == "department":
+        return department_label(str(value), lang) or str(value)
+    if key == "reason" and value in ("duplicate", "spam", "out_of_scope"):
+        return t(f"reason.{value}", lang)
+    if key == "confidence" and isinstance(value, int | float):
+        return f"{100 * float(value):.0f}%"
+    if key == "cues" and isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _details_text(action: str, details: object, was: dict, lang: str) -> str:
+    """What an event set, in words; a change of classification or assignment as
+    'Mức độ: Thường → Khẩn', from `was`, the classification before it."""
     if not isinstance(details, dict) or not details:
         return ""
     parts = []
-    for key in ("urgency", "category", "department", "assignee", "reason", "rating",
-                "confidence", "cues"):
+    for key in (*_CLASSIFICATION, "reason", "rating", "confidence", "cues"):
         value = details.get(key)
         if value in (None, "", []):
             continue
-        if key == "urgency":
-            value = t(f"report.{value}", lang) if value in ("urgent", "normal") else value
-        elif key == "category":
-            value = category_label(str(value), lang)
-        elif key == "department":
-            value = department_label(str(value), lang)
-        elif key == "reason" and value in ("duplicate", "spam", "out_of_scope"):
-            value = t(f"reason.{value}", lang)
-        elif key == "confidence" and isinstance(value, int | float):
-            value = f"{100 * float(value):.0f}%"
-        elif key == "cues" and isinstance(value, list):
-            value = ", ".join(str(v) for v in value)
-        parts.append(str(value))
+        word = _value_word(key, value, lang)
+        if key in _CLASSIFICATION and action in ("override", "assign"):
+            before = was.get(key)
+            change = word if before in (None, "") or before == value else (
+                f"{_value_word(key, before, lang)} → {word}")
+            word = f"{t(_FIELD_WORDS[key], lang)}: {change}"
+        parts.append(word)
     return " · ".join(parts)
 
 
 def history_table(history: list[dict], lang: str, tz: str) -> html.Table:
     head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in (
         "detail.when", "detail.action", "detail.actor", "detail.note")]))
-    rows = []
-    for h in reversed(history):  # newest first: what just happened is on top
+    rows, was = [], {}
+    for h in history:  # oldest first, to know what each change changed from
         action = str(h.get("action") or "")
+        details = h.get("details") if isinstance(h.get("details"), dict) else {}
         note = " — ".join(x for x in (str(h.get("note") or ""),
-                                      _details_text(action, h.get("details"), lang)) if x)
+                                      _details_text(action, details, was, lang)) if x)
         outcome = h.get("outcome") or "pending"
         if outcome != "applied":  # an attempt the system refused (or has not judged yet)
             verdict = t(f"history.{outcome}", lang)
             note = f"{verdict}: {h.get('refusal')}" if h.get("refusal") else verdict
-        rows.append(html.Tr([
+        elif action in ("triage", "override", "assign"):
+            was.update({k: details[k] for k in _CLASSIFICATION if details.get(k)})
+        rows.insert(0, html.Tr([  # newest first: what just happened is on top
             html.Td(local_time(h.get("ts"), tz, fmt="full"), className="h-time"),
             html.Td(action_word(action, lang), className=f"h-action h-{action}"),
             html.Td(str(h.get("actor") or ""), className="h-actor"),

@@ -46,7 +46,12 @@ TRANSITIONS: dict[ReportAction, tuple[frozenset[Status], Status | None]] = {
 
 
 class InvalidTransition(ValueError):
-    """An action the report's state does not allow; the message says why and what to do."""
+    """An action the report's state does not allow; the message says why and what to do, and
+    `status` is the state that refused it (None when the event itself lacks something)."""
+
+    def __init__(self, message: str, status: Status | None = None):
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -122,7 +127,7 @@ def check(report: Report, event: ReportEvent) -> None:
     if report.status not in allowed_from:
         verb = _VERB.get(event.action, event.action.value)
         raise InvalidTransition(f"cannot {verb} report {report.report_id}: "
-                                f"{refusal(event.action, report.status)}")
+                                f"{refusal(event.action, report.status)}", report.status)
     check_event(event)
 
 

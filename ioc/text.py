@@ -24,3 +24,14 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def csv_cell(value: str) -> str:
     """`value` safe to open in a spreadsheet: a leading formula character is quoted with '."""
     return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _latin_marked() -> tuple[str, str]:
+    marked = [ch for ch in map(chr, range(0xC0, 0x1F00))
+              if len(plain := strip_diacritics(ch)) == 1 and plain.isascii() and plain != ch]
+    return "".join(marked), "".join(strip_diacritics(ch) for ch in marked)
+
+
+# Every precomposed Latin letter with a mark, and the same letters without: what SQL's
+# translate() needs to compare text without diacritics, the way `strip_diacritics` does.
+VI_MARKED, VI_PLAIN = _latin_marked()

@@ -1,6 +1,8 @@
-/* The operator's queue in the browser: SLA countdowns that tick every second, opening a report
-   with a click or Enter, and the new-report alert (a flash and a short beep made with the Web
-   Audio API: no sound file is ever downloaded).
+/* The operator's queue in the browser: the queue's rows and the new-report alert drawn from the
+   server's element specs (keyed by report id, so an unchanged row is never touched), SLA
+   countdowns that tick every second, opening a report with a click, Enter or the arrow keys
+   (Esc closes it), and the alert's flash and short beep (made with the Web Audio API: no sound
+   file is ever downloaded).
 
    Countdown spans are rendered empty by the server (dashboard/queue.py) with data-due, data-state,
    data-left and the text templates; only this file writes their text, so React never fights it. */
@@ -14,6 +16,8 @@
   IOC.audio = null;
   IOC.lastBeep = 0;
   IOC.baseTitle = null;
+  IOC.selected = null;      // the open report's id, also kept in the queue-selected store
+  IOC.alertStore = null;
   window.__iocBeeps = window.__iocBeeps || 0;
 
   /* ---- the stream's clock (DESIGN: Time): scenario "now" advanced at the scenario's speed */
@@ -36,10 +40,11 @@
 
   function two(n) { return String(n).padStart(2, "0"); }
 
+  // Always h:mm:ss ("0:45:12"): with two fields, 45:12 could be read as hours and minutes.
   function hms(seconds) {
     const s = Math.floor(Math.abs(seconds));
     const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), x = s % 60;
-    return h ? h + ":" + two(m) + ":" + two(x) : two(m) + ":" + two(x);
+    return h + ":" + two(m) + ":" + two(x);
   }
 
   function countdownText(el, now) {
@@ -133,22 +138,183 @@
     btn.setAttribute("aria-pressed", state === "on" ? "true" : "false");
   }
 
+  /* ---- lists drawn from element specs (dashboard/queue.py `spec`), keyed by report id */
+  // What a row may be made of: the server sends nothing else, and anything else is refused here
+  // too, so no tag or attribute can run code or load anything (citizen text is only ever text).
+  const TAGS = new Set(["div", "span", "button", "strong", "em", "b", "i", "small", "p", "time",
+    "abbr", "ul", "ol", "li", "label", "mark"]);
+  const PLAIN = /^(class|tabindex|for|id|role|title|lang|dir|data-[a-z0-9-]+|aria-[a-z]+)$/;
+
+  function build(spec) {
+    if (typeof spec === "string") { return document.createTextNode(spec); }
+    const el = document.createElement(TAGS.has(spec[0]) ? spec[0] : "span");
+    const attrs = spec[1] || {};
+    Object.keys(attrs).forEach(function (name) {
+      if (PLAIN.test(name)) { el.setAttribute(name, attrs[name]); }
+    });
+    for (let i = 2; i < spec.length; i += 1) { el.appendChild(build(spec[i])); }
+    return el;
+  }
+  IOC.build = build;
+
+  function morph(el, fresh) {  // the same node, new content: focus and listeners stay
+    Array.from(el.attributes).forEach(function (a) {
+      if (!fresh.hasAttribute(a.name) && a.name.indexOf("data-key") !== 0) { el.removeAttribute(a.name); }
+    });
+    Array.from(fresh.attributes).forEach(function (a) { el.setAttribute(a.name, a.value); });
+    el.replaceChildren.apply(el, Array.from(fresh.childNodes));
+  }
+
+  /* Draws `items` ([{key, sig, spec}]) into `box`: an unchanged entry is left alone, a changed
+     one is updated in place, new ones are inserted, gone ones removed; order follows `items`. */
+  function renderList(box, items) {
+    const old = new Map();
+    Array.from(box.children).forEach(function (el) {
+      if (el.dataset.key) { old.set(el.dataset.key, el); } else { el.remove(); }
+    });
+    let at = box.firstChild;
+    items.forEach(function (it) {
+      let el = old.get(it.key);
+      if (el) {
+        old.delete(it.key);
+        if (el.dataset.sig !== it.sig) { morph(el, build(it.spec)); }
+      } else {
+        el = build(it.spec);
+      }
+      el.dataset.key = it.key;
+      el.dataset.sig = it.sig;
+      if (el !== at) { box.insertBefore(el, at); } else { at = at.nextSibling; }
+    });
+    old.forEach(function (el) { el.remove(); });
+  }
+  IOC.renderList = renderList;
+
+  function showSelected() {
+    document.querySelectorAll("#queue-list [data-open-report]").forEach(function (row) {
+      const on = row.dataset.openReport === IOC.selected;
+      if (row.classList.contains("selected") !== on) { row.classList.toggle("selected", on); }
+      row.setAttribute("aria-pressed", on ? "true" : "false");
+    });
+  }
+
+  /* ---- the new-report alert: drawn here, dismissed here (at once, even when the server is
+     slow), flashing and beeping for reports this page has not shown before */
+  IOC.alertKnown = null;  // ids shown by this page so far; null until the first draw
+  const HIDDEN_KEY = "ioc.alertHidden", HIDDEN_KEPT = 400;
+
+  function hiddenAlerts() {
+    try { return JSON.parse(window.sessionStorage.getItem(HIDDEN_KEY) || "[]"); }
+    catch (e) { return []; }
+  }
+
+  function dismissAlerts() {
+    const shown = Array.from(document.querySelectorAll("#alert-list [data-report-id]"))
+      .map(function (el) { return el.dataset.reportId; });
+    const all = (IOC.alertStore && IOC.alertStore.alerts || []).map(function (a) { return a.key; });
+    const hidden = hiddenAlerts().concat(all, shown).slice(-HIDDEN_KEPT);
+    try { window.sessionStorage.setItem(HIDDEN_KEY, JSON.stringify(hidden)); } catch (e) { /* full */ }
+    drawAlerts();
+  }
+
+  function flash() {
+    if (Date.now() - (IOC.lastFlash || 0) < 3000) { return; }  // a flood flashes now and then
+    IOC.lastFlash = Date.now();
+    const banner = document.getElementById("alert-banner");
+    if (banner && banner.animate) {
+      banner.animate([{backgroundColor: "#ff2d55", boxShadow: "0 0 0 4px #ff8fa6"},
+                      {backgroundColor: "#3a0d18", boxShadow: "0 0 0 0 transparent"}],
+                     {duration: 450, iterations: 4});
+    }
+    if (Date.now() - IOC.lastBeep > 2500 && beep()) { IOC.lastBeep = Date.now(); }
+  }
+
+  function drawAlerts() {
+    const store = IOC.alertStore;
+    const banner = document.getElementById("alert-banner");
+    const list = document.getElementById("alert-list");
+    if (!banner || !list) { return; }
+    banner.dataset.armed = store && store.since ? "true" : "false";
+    const hidden = new Set(hiddenAlerts());
+    const alerts = (store && store.alerts || []).filter(function (a) { return !hidden.has(a.key); });
+    const words = store && store.words || {};
+    renderList(list, alerts.slice(0, words.shown || 8));
+    const more = document.getElementById("alert-more");
+    if (more) {
+      const open = banner.classList.contains("expanded");
+      const n = alerts.length - (open ? (words.shown || 8) : 1);
+      more.textContent = n > 0 ? (words.more || "+{n}").replace("{n}", n) + (open ? "" : " ▾")
+        : (open && alerts.length > 1 ? "▴" : "");
+      more.setAttribute("aria-expanded", open ? "true" : "false");
+    }
+    const title = document.getElementById("alert-title");
+    if (title) {
+      title.textContent = alerts.length === 1 ? (words.one || "")
+        : (words.many || "{n}").replace("{n}", alerts.length);
+    }
+    if (banner.hidden !== !alerts.length) { banner.hidden = !alerts.length; }
+    if (IOC.baseTitle === null || !document.title.startsWith("⚠")) { IOC.baseTitle = document.title; }
+    document.title = alerts.length ? "⚠ (" + alerts.length + ") " + IOC.baseTitle : IOC.baseTitle;
+    // New to this page: flash and beep (what was there when the page opened does not).
+    const fresh = IOC.alertKnown !== null && alerts.some(function (a) { return !IOC.alertKnown.has(a.key); });
+    if (store && store.since) {
+      IOC.alertKnown = IOC.alertKnown || new Set();
+      alerts.forEach(function (a) { IOC.alertKnown.add(a.key); });
+    }
+    if (fresh) { flash(); }
+  }
+
   /* ---- opening a report: one delegated listener for every row, present or future */
   function openFrom(target) {
     if (target.closest("a, button, input, textarea, select, .dash-dropdown")) { return false; }
     const row = target.closest("[data-open-report]");
     if (!row || !window.dash_clientside || !window.dash_clientside.set_props) { return false; }
+    IOC.selected = row.dataset.openReport;
+    showSelected();
     window.dash_clientside.set_props("queue-selected", {data: row.dataset.openReport});
     return true;
   }
 
+  function closeReport() {
+    if (!IOC.selected || !window.dash_clientside || !window.dash_clientside.set_props) { return; }
+    const id = IOC.selected;
+    IOC.selected = null;
+    showSelected();
+    window.dash_clientside.set_props("queue-selected", {data: null});
+    const row = document.querySelector("#queue-list [data-open-report='" + CSS.escape(id) + "']");
+    if (row) { row.focus(); }
+  }
+
+  function step(row, by) {  // arrow keys move between the rows of one list
+    const rows = Array.from(row.parentNode.querySelectorAll(":scope > [data-open-report]"));
+    const next = rows[rows.indexOf(row) + by];
+    if (next) { next.focus(); next.scrollIntoView({block: "nearest"}); }
+  }
+
   document.addEventListener("click", function (e) {
     unlock();
+    if (e.target.closest("#alert-dismiss, #alert-list")) {  // done with the list: fold it
+      const banner = document.getElementById("alert-banner");
+      if (banner) { banner.classList.remove("expanded"); }
+    }
+    if (e.target.closest("#alert-dismiss")) { dismissAlerts(); return; }
+    if (e.target.closest("#alert-more")) {
+      document.getElementById("alert-banner").classList.toggle("expanded");
+      drawAlerts();
+      return;
+    }
     openFrom(e.target);
   }, true);
   document.addEventListener("keydown", function (e) {
-    if ((e.key === "Enter" || e.key === " ") && e.target.matches("[data-open-report]")) {
+    const onRow = e.target.matches && e.target.matches("[data-open-report]");
+    if (onRow && (e.key === "Enter" || e.key === " ")) {
       if (openFrom(e.target)) { e.preventDefault(); }
+    } else if (onRow && (e.key === "ArrowDown" || e.key === "ArrowUp")) {
+      step(e.target, e.key === "ArrowDown" ? 1 : -1);
+      e.preventDefault();
+    } else if (e.key === "Escape" && IOC.selected &&
+               !document.querySelector("#auth-modal:not([hidden])") &&
+               !e.target.closest(".dash-dropdown")) {
+      closeReport();
     }
   });
 
@@ -191,23 +357,38 @@
       refreshSoundButton();
       return value;
     },
-    alertFx: function (fx, alerts) {
-      const n = (alerts && alerts.alerts) ? alerts.alerts.length : 0;
-      if (IOC.baseTitle === null) { IOC.baseTitle = document.title; }
-      if (!document.title.startsWith("⚠")) { IOC.baseTitle = document.title; }
-      document.title = n ? "⚠ (" + n + ") " + IOC.baseTitle : IOC.baseTitle;
-      // A flood of arrivals flashes and beeps at most every few seconds, not continuously.
-      if (fx && fx.new && fx.at !== IOC.lastFx && Date.now() - (IOC.lastFlash || 0) > 3000) {
-        IOC.lastFx = fx.at;
-        IOC.lastFlash = Date.now();
-        const banner = document.getElementById("alert-banner");
-        if (banner && banner.animate) {
-          banner.animate([{backgroundColor: "#ff2d55", boxShadow: "0 0 0 4px #ff8fa6"},
-                          {backgroundColor: "#3a0d18", boxShadow: "0 0 0 0 transparent"}],
-                         {duration: 450, iterations: 4});
-        }
-        if (Date.now() - IOC.lastBeep > 2500 && beep()) { IOC.lastBeep = Date.now(); }
+    renderQueue: function (view) {
+      const box = document.getElementById("queue-list");
+      if (!box || !view) { return window.dash_clientside.no_update; }
+      if (view.items) {
+        renderList(box, view.items);
+      } else {
+        box.replaceChildren(build(view.notice));
       }
+      // A new page or filter starts at the top, not where the last one was scrolled to.
+      if (box.dataset.view !== view.view) {
+        box.dataset.view = view.view;
+        const scroll = document.getElementById("queue-scroll");
+        if (scroll) { scroll.scrollTop = 0; }
+      }
+      showSelected();
+      return window.dash_clientside.no_update;
+    },
+    selectReport: function (selected) {
+      IOC.selected = selected || null;
+      showSelected();
+      return window.dash_clientside.no_update;
+    },
+    renderAlerts: function (store) {
+      IOC.alertStore = store || null;
+      drawAlerts();
+      return window.dash_clientside.no_update;
+    },
+    detailOpened: function (sig) {  // another report: its detail starts at the top
+      const box = document.querySelector("#detail-panel .detail-scroll");
+      const id = sig && sig.id;
+      if (box && id !== IOC.detailShown) { box.scrollTop = 0; }
+      IOC.detailShown = id;
       return window.dash_clientside.no_update;
     },
     toggleModal: function (openClicks, cancelClicks, auth) {

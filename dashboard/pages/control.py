@@ -25,18 +25,26 @@ from dashboard.api import ApiUnavailable, Refusal
 from dashboard.auth import signed_in
 from dashboard.components import graph, kpi_tile, notice, scalar_kpis
 from dashboard.context import REFRESH_MS, Context
-from dashboard.display import local_time, number, parse_ts, sensor_status, status_look, status_word
+from dashboard.display import (
+    decimal,
+    local_time,
+    number,
+    parse_ts,
+    sensor_status,
+    status_look,
+    status_word,
+)
 from dashboard.i18n import DEFAULT_LANG, LANGS, category_label, department_label, t
 from ioc.city import load_city
 from ioc.events import Urgency
 from ioc.lifecycle import REJECT_REASONS
 from ioc.taxonomy import load_taxonomy
 
-QUEUE_MS = 1000  # the queue, the alert and the open report are polled every second
+QUEUE_MS = 1000  # the queue and the open report are polled every second
+ALERT_MS = 1000  # and so is the arrival watch, on its own clock: never behind the queue
 REPORTS_ON_MAP = 60
 ALERTS_KEPT = 200  # unacknowledged arrivals read per poll, the newest first
-ALERTS_SHOWN = 4
-SEEN_KEPT = 400  # more than the arrivals read per poll: enough to tell new from seen
+ALERTS_SHOWN = 8  # unfolded; folded, the banner shows the most pressing one
 ARRIVAL_SLACK = timedelta(seconds=10)
 ALERT_STATUSES = ("received", "triaged", "reopened")  # not yet acknowledged by anyone
 CHIPS = ("all", "breached", "warning", "ok", "responded")
@@ -53,10 +61,17 @@ def _chip_word(key: str, lang: str) -> str:
         key) or t(f"sla.{key}", lang)
 
 
-def _dropdown(dd_id: str, placeholder: str, options: list, value=None, **props) -> dcc.Dropdown:
+def _dd_labels(lang: str) -> dict:
+    """The dropdown's own words (its search box, "nothing found"…), which Dash says in English."""
+    return {key: t(f"dd.{key}", lang) for key in ("search", "clear_search", "clear_selection",
+                                                  "no_options_found")}
+
+
+def _dropdown(dd_id: str, placeholder: str, options: list, lang: str, value=None,
+              **props) -> dcc.Dropdown:
     props = {"clearable": True, "searchable": True, **props}
     return dcc.Dropdown(id=dd_id, options=options, value=value, placeholder=placeholder,
-                        className="dd", **props)
+                        className="dd", labels=_dd_labels(lang), **props)
 
 
 def _taxonomy_options(lang: str) -> tuple[list, list]:
@@ -99,13 +114,13 @@ def _queue_panel(lang: str, query: dict) -> html.Section:
         dcc.Input(id="f-search", type="search", debounce=True, maxLength=200,
                   placeholder=t("filter.search", lang), value=query.get("q") or "",
                   className="search-input"),
-        _dropdown("f-ward", t("filter.ward", lang), _ward_options(lang), query.get("ward"),
+        _dropdown("f-ward", t("filter.ward", lang), _ward_options(lang), lang, query.get("ward"),
                   persistence=True, persistence_type="session"),
-        _dropdown("f-category", t("filter.category", lang), cats, query.get("category"),
+        _dropdown("f-category", t("filter.category", lang), cats, lang, query.get("category"),
                   persistence=True, persistence_type="session"),
-        _dropdown("f-department", t("filter.department", lang), deps, query.get("department"),
+        _dropdown("f-department", t("filter.department", lang), deps, lang, query.get("department"),
                   persistence=True, persistence_type="session"),
-        _dropdown("f-urgency", t("filter.urgency", lang), _urgency_options(lang),
+        _dropdown("f-urgency", t("filter.urgency", lang), _urgency_options(lang), lang,
                   query.get("urgency"), searchable=False, persistence=True,
                   persistence_type="session"),
     ], className="queue-filters")
@@ -114,9 +129,10 @@ def _queue_panel(lang: str, query: dict) -> html.Section:
                   html.Div(chips, className="chips", role="group")],
                  className="panel-head queue-head"),
         html.Div([filters, sound], className="queue-tools"),
+        # The rows are drawn by assets/queue.js from the queue-view store (no React children).
         html.Div([qv.queue_header(lang),
-                  html.Div(notice(t("data.waiting", lang)), id="queue-list",
-                           className="queue-list", role="list")],
+                  html.Div(id="queue-list", className="queue-list", role="list"),
+                  html.Div(notice(t("data.waiting", lang)), className="queue-waiting")],
                  className="queue-scroll", id="queue-scroll"),
         html.Div([
             html.Button(t("queue.prev", lang), id="queue-prev", n_clicks=0, type="button",
@@ -128,9 +144,9 @@ def _queue_panel(lang: str, query: dict) -> html.Section:
     ], className="panel queue-panel", id="queue-panel")
 
 
-def _select(dd_id: str, placeholder: str, options: list) -> dcc.Dropdown:
+def _select(dd_id: str, placeholder: str, options: list, lang: str) -> dcc.Dropdown:
     return dcc.Dropdown(id=dd_id, options=options, placeholder=placeholder, clearable=True,
-                        className="dd dd-small")
+                        className="dd dd-small", labels=_dd_labels(lang))
 
 
 def _detail_panel(lang: str) -> html.Section:
@@ -154,7 +170,7 @@ def _detail_panel(lang: str) -> html.Section:
             html.Summary(t("detail.more", lang), className="form-summary"),
             html.Div([
                 html.Div(t("act.assign", lang), className="form-label"),
-                html.Div([_select("form-department", t("filter.department", lang), deps),
+                html.Div([_select("form-department", t("filter.department", lang), deps, lang),
                           dcc.Input(id="form-assignee", type="text", maxLength=64,
                                     placeholder=t("form.assignee", lang),
                                     className="text-input"),
@@ -163,14 +179,14 @@ def _detail_panel(lang: str) -> html.Section:
             html.Div([
                 html.Div(t("act.override", lang), className="form-label"),
                 html.Div([_select("form-urgency", t("filter.urgency", lang),
-                                  _urgency_options(lang)),
-                          _select("form-category", t("filter.category", lang), cats),
-                          _select("form-odepartment", t("filter.department", lang), deps),
+                                  _urgency_options(lang), lang),
+                          _select("form-category", t("filter.category", lang), cats, lang),
+                          _select("form-odepartment", t("filter.department", lang), deps, lang),
                           button("override")], className="form-row"),
             ], className="form-block"),
             html.Div([
                 html.Div(t("act.reject", lang), className="form-label"),
-                html.Div([_select("form-reason", t("form.reason", lang), reasons),
+                html.Div([_select("form-reason", t("form.reason", lang), reasons, lang),
                           button("reject", "btn-danger")], className="form-row"),
             ], className="form-block"),
         ], id="more-actions", className="more-actions"),
@@ -217,9 +233,14 @@ def _detail_panel(lang: str) -> html.Section:
 
 
 def _side(lang: str) -> html.Div:
-    key = html.Div([html.Span([html.Span(status_look(s).icon, className="pill-icon"),
-                               status_word(s, lang)], className=f"legend-key status-{s}")
-                    for s in ("ok", "warning", "alarm", "offline")], className="map-key")
+    sensors = [html.Span([html.Span(status_look(s).icon, className="pill-icon"),
+                          status_word(s, lang)], className=f"legend-key status-{s}")
+               for s in ("ok", "warning", "alarm", "offline")]
+    reports = [html.Span([html.Span(glyph, className=f"key-glyph key-{level}"),
+                          t(f"report.{level}", lang)], className="legend-key",
+                         title=t(f"map.reports.{level}", lang))
+               for level, glyph in (("urgent", "★"), ("normal", "◆"), ("untriaged", "◇"))]
+    key = html.Div(sensors + reports, className="map-key")
     # The map has a fixed height above the tiles: the number of KPIs may change, and a plotly
     # map does not follow its box when that box resizes after it was drawn.
     return html.Div([
@@ -241,11 +262,15 @@ def _side(lang: str) -> html.Div:
 def layout(lang: str | None = None, **query) -> html.Div:
     lang = lang if lang in LANGS else DEFAULT_LANG
     return html.Div([
+        # Drawn and dismissed by assets/queue.js from the alert-store; it floats over the header,
+        # so an arrival never pushes the queue out from under the operator's pointer.
         html.Div([
             html.Div([html.Span("⚠", className="alert-icon", **{"aria-hidden": "true"}),
                       html.Span(id="alert-title", className="alert-title"),
-                      html.Button(t("alert.dismiss", lang), id="alert-dismiss", n_clicks=0,
-                                  type="button", className="btn btn-small btn-ghost")],
+                      html.Button(id="alert-more", type="button", className="alert-more",
+                                  **{"aria-expanded": "false"}),
+                      html.Button(t("alert.dismiss", lang), id="alert-dismiss", type="button",
+                                  className="btn btn-small btn-ghost")],
                      className="alert-head"),
             html.Div(id="alert-list", className="alert-list"),
         ], id="alert-banner", className="alert-banner", hidden=True, role="alert"),
@@ -253,18 +278,19 @@ def layout(lang: str | None = None, **query) -> html.Div:
                  className="control-grid"),
         dcc.Interval(id="control-tick", interval=REFRESH_MS),
         dcc.Interval(id="queue-tick", interval=QUEUE_MS),
+        dcc.Interval(id="alert-tick", interval=ALERT_MS),
         dcc.Store(id="control-map-key"),
         dcc.Store(id="queue-sla", storage_type="session",
                   data=query.get("sla") if query.get("sla") in CHIPS else "all"),
         dcc.Store(id="queue-offset", data=0),
         dcc.Store(id="queue-sig"),
+        dcc.Store(id="queue-view"),
         dcc.Store(id="queue-clock"),
         dcc.Store(id="queue-selected", storage_type="session"),
         dcc.Store(id="detail-sig"),
         dcc.Store(id="detail-loc"),
         dcc.Store(id="action-done"),
         dcc.Store(id="alert-store", storage_type="session"),
-        dcc.Store(id="alert-fx"),
         dcc.Store(id="sound-on", storage_type="local", data=True),
     ], className="page page-control")
 
@@ -382,17 +408,15 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
         return 0  # a new filter starts at the top
 
     @app.callback(
-        Output("queue-list", "children"), Output("queue-range", "children"),
+        Output("queue-view", "data"), Output("queue-range", "children"),
         Output("queue-prev", "disabled"), Output("queue-next", "disabled"),
         [Output(f"sla-count-{key}", "children") for key in CHIPS],
         Output("queue-sig", "data"), Output("queue-clock", "data"),
         Input("queue-tick", "n_intervals"), Input("f-ward", "value"),
         Input("f-category", "value"), Input("f-department", "value"),
         Input("f-urgency", "value"), Input("queue-sla", "data"), Input("queue-offset", "data"),
-        Input("queue-selected", "data"), Input("f-search", "value"), State("lang", "data"),
-        State("queue-sig", "data"))
-    def refresh_queue(_n, ward, category, department, urgency, chip, offset, selected, search,
-                      lang, old):
+        Input("f-search", "value"), State("lang", "data"), State("queue-sig", "data"))
+    def refresh_queue(_n, ward, category, department, urgency, chip, offset, search, lang, old):
         lang = lang if lang in LANGS else DEFAULT_LANG
         offset = int(offset or 0)
         filters = {"ward": ward, "category": category, "department": department,
@@ -403,17 +427,19 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
         got = ctx.fetch(page=lambda a: a.queue(qv.PAGE_SIZE, offset, **filters, **chosen))
         body = got["page"]
         old = old if isinstance(old, dict) else {}
+        view = qv.signature(filters, chosen, offset)  # a new view scrolls back to the top
         if isinstance(body, ApiUnavailable):
             if old.get("rows") == "unavailable":
                 return *([no_update] * (4 + len(CHIPS))), no_update, no_update
-            return ([notice(t("data.unavailable", lang), "notice error")], "", True, True,
+            return ({"notice": qv.spec(notice(t("data.unavailable", lang), "notice error")),
+                     "view": view}, "", True, True,
                     *(["–"] * len(CHIPS)), {"rows": "unavailable", "total": 0}, no_update)
         counts = [(body.get("counts") or {}).get(k) for k in CHIPS]
         reports = body.get("reports") or []
         total = int(body.get("total") or 0)
         # Rows and counts are compared apart: a count that moves (a new report somewhere far
         # down the queue) must not redraw a hundred rows that did not change.
-        rows_sig = qv.signature(lang, offset, selected, qv.rows_signature(reports))
+        rows_sig = qv.signature(lang, view, qv.rows_signature(reports))
         counts_sig = qv.signature(lang, offset, total, counts)
         clock = {"now": body.get("now")}
         new = {"rows": rows_sig, "counts": counts_sig, "total": total}
@@ -421,76 +447,60 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
             rows = no_update
         elif reports:
             names = ward_namer()
-            rows = [qv.queue_row(r, lang, ctx.tz, names, r.get("report_id") == selected)
-                    for r in reports]
+            rows = {"items": [qv.item(str(r["report_id"]), qv.queue_row(r, lang, ctx.tz, names))
+                              for r in reports], "view": view}
         else:
-            rows = [notice(t("queue.none", lang))]
+            rows = {"notice": qv.spec(notice(t("queue.none", lang))), "view": view}
         if old.get("counts") == counts_sig:
             if rows is no_update:
                 return *([no_update] * (4 + len(CHIPS))), no_update, clock
             return rows, *([no_update] * (3 + len(CHIPS))), new, clock
         first, last = (offset + 1, offset + len(reports)) if reports else (0, 0)
-        shown = t("queue.total", lang, first=_thousands(first), last=_thousands(last),
-                  total=_thousands(total))
+        shown = t("queue.total", lang, first=decimal(first, 0, lang),
+                  last=decimal(last, 0, lang), total=decimal(total, 0, lang))
         return (rows, shown, offset <= 0, offset + qv.PAGE_SIZE >= total,
-                *["–" if c is None else _thousands(c) for c in counts], new, clock)
+                *["–" if c is None else decimal(c, 0, lang) for c in counts], new, clock)
 
     # The countdowns' clock (assets/queue.js): the queue's "now" and the header's speed.
     app.clientside_callback(ClientsideFunction("ioc", "queueClock"), Input("queue-clock", "data"))
+    app.clientside_callback(ClientsideFunction("ioc", "renderQueue"), Input("queue-view", "data"))
+    app.clientside_callback(ClientsideFunction("ioc", "selectReport"),
+                            Input("queue-selected", "data"))
     app.clientside_callback(ClientsideFunction("ioc", "headerClock"),
                             Input("clock-offset", "data"))
 
     # ------------------------------------------------------------------ new-report alert
-    @app.callback(Output("alert-store", "data"), Output("alert-fx", "data"),
-                  Input("queue-tick", "n_intervals"), Input("alert-dismiss", "n_clicks"),
-                  State("alert-store", "data"))
-    def watch_arrivals(_n, _dismiss, store):
-        if dash_ctx.triggered_id == "alert-dismiss" and store:
-            hidden = store.get("hidden", []) + [a["report_id"] for a in store.get("alerts", [])]
-            return {**store, "alerts": [], "hidden": hidden[-ALERTS_KEPT:]}, no_update
-        since = (store or {}).get("since")
+    @app.callback(Output("alert-store", "data"), Input("alert-tick", "n_intervals"),
+                  State("alert-store", "data"), State("f-ward", "value"), State("lang", "data"))
+    def watch_arrivals(_n, store, ward, lang):
+        """The unacknowledged, possibly urgent reports that arrived since the page opened, as
+        alert rows; assets/queue.js draws them, flashes and beeps for new ones, and keeps the
+        operator's dismissals (so a slow poll can never undo one)."""
+        lang = lang if lang in LANGS else DEFAULT_LANG
+        store = store if isinstance(store, dict) and store.get("since") else None
         try:  # one read: the unacknowledged open reports that arrived since the page opened
             got = ctx.api.queue(ALERTS_KEPT, order="newest", status=list(ALERT_STATUSES),
-                                received_after=since)
+                                received_after=store["since"] if store else None)
         except ApiUnavailable:
-            return no_update, no_update
+            return no_update
         # Untriaged ones may be urgent, and so may a "normal" the model was unsure of.
         waiting = [r for r in got["reports"]
                    if r.get("urgency") != Urgency.NORMAL.value or r.get("needs_review")]
-        ids = [str(r["report_id"]) for r in waiting]
-        if not since:  # what is there on opening is not new, and not an alert
-            return {"since": _baseline(got), "seen": ids, "hidden": ids,
-                    "alerts": []}, no_update
-        seen, hidden = set(store.get("seen", [])), set(store.get("hidden", []))
-        fresh = [i for i in ids if i not in seen]
-        kept = [_alert(r) for r in reversed(waiting) if str(r["report_id"]) not in hidden]
-        new_store = {**store, "seen": (store.get("seen", []) + fresh)[-SEEN_KEPT:],
-                     "alerts": kept}
-        if new_store == store:
-            return no_update, no_update
-        fx = {"new": len(fresh), "at": time.time()} if fresh else no_update
-        return new_store, fx
-
-    @app.callback(Output("alert-banner", "hidden"), Output("alert-title", "children"),
-                  Output("alert-list", "children"), Output("alert-banner", "data-armed"),
-                  Input("alert-store", "data"), Input("f-ward", "value"), State("lang", "data"))
-    def show_alert(store, ward, lang):
-        lang = lang if lang in LANGS else DEFAULT_LANG
-        armed = "true" if store else "false"  # the watch has its baseline: arrivals alert now
-        alerts = (store or {}).get("alerts") or []
-        if not alerts:
-            return True, "", [], armed
-        ordered = _alert_order(alerts, ward)
+        if store is None:  # what is there on opening is not new, and not an alert
+            return {"since": _baseline(got), "baseline": [str(r["report_id"]) for r in waiting],
+                    "alerts": [], "words": {}}
+        baseline = set(store.get("baseline") or [])
         names = ward_namer()
-        rows = [qv.alert_row(a, lang, ctx.tz, names) for a in ordered[:ALERTS_SHOWN]]
-        if len(ordered) > ALERTS_SHOWN:
-            rows.append(html.Div(t("alert.more", lang, n=len(ordered) - ALERTS_SHOWN),
-                                 className="alert-more"))
-        title = t("alert.one", lang) if len(alerts) == 1 else t("alert.new", lang, n=len(alerts))
-        return False, title, rows, armed
+        alerts = [qv.item(a["report_id"], qv.alert_row(a, lang, ctx.tz, names))
+                  for a in _alert_order([_alert(r) for r in waiting
+                                         if str(r["report_id"]) not in baseline], ward)]
+        words = {"one": t("alert.one", lang), "many": t("alert.new", lang, n="{n}"),
+                 "more": t("alert.more", lang, n="{n}"), "shown": ALERTS_SHOWN}
+        new_store = {**store, "alerts": alerts, "words": words}
+        return no_update if new_store == store else new_store
 
-    app.clientside_callback(ClientsideFunction("ioc", "alertFx"),
-                            Input("alert-fx", "data"), Input("alert-store", "data"))
+    app.clientside_callback(ClientsideFunction("ioc", "renderAlerts"),
+                            Input("alert-store", "data"))
     app.clientside_callback(ClientsideFunction("ioc", "soundToggle"),
                             Output("sound-on", "data"), Input("sound-toggle", "n_clicks"),
                             State("sound-on", "data"))
@@ -560,6 +570,8 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
                 {"sig": sig, "id": selected, "lang": lang}, loc,
                 bool(r.get("needs_review")) if opened else no_update)
 
+    app.clientside_callback(ClientsideFunction("ioc", "detailOpened"), Input("detail-sig", "data"))
+
     @app.callback(Output("detail-map", "figure"), Input("detail-loc", "data"),
                   prevent_initial_call=True)
     def show_location(loc):
@@ -598,8 +610,11 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
             return no_update, no_update, no_update, no_update, no_update
         word = t(f"act.{action}", lang)
 
+        def stamped(message: str) -> str:  # so an old message is not read as news
+            return f"{message} · {local_time(datetime.now(UTC), ctx.tz)}"
+
         def refuse(message: str):
-            return message, "feedback error", no_update, no_update, no_update
+            return stamped(message), "feedback error", no_update, no_update, no_update
 
         if not signed_in(auth):
             return refuse(t("form.need_signin", lang, action=word.lower()))
@@ -625,22 +640,27 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
         except ApiUnavailable:
             return refuse(t("data.unavailable", lang))
         if isinstance(got, Refusal):
-            message = t("form.refused", lang, code=got.status_code, detail=got.detail)
             if got.status_code == 401:  # the token has expired: sign in again
-                return (f"{message} — {t('auth.expired', lang)}", "feedback error", no_update,
-                        no_update, None)
-            return refuse(message)
+                return (stamped(t("auth.expired", lang)), "feedback error", no_update, no_update,
+                        None)
+            return refuse(_refusal_words(got, word, lang))
         status = rv.lifecycle_word(got.get("status"), lang)
         done = (t("form.pending", lang, action=word) if got.get("outcome") == "pending"
                 else t("form.done", lang, action=word, status=status))
-        return (done, "feedback ok",
+        return (stamped(done), "feedback ok",
                 {"event": got.get("event_id"), "at": time.time()},
                 "" if action == "respond" else no_update, no_update)
 
 
-def _thousands(n: int) -> str:
-    """1.234 (Vietnamese digit grouping, also readable in English)."""
-    return f"{n:,}".replace(",", ".")
+def _refusal_words(got: Refusal, action: str, lang: str) -> str:
+    """The API's refusal in the operator's language where it is one we can word (the API's own
+    English sentence otherwise: a validation message names the field to fix)."""
+    if got.status_code == 403:
+        return t("form.forbidden", lang, action=action.lower())
+    if got.status_code == 409 and got.status:
+        return t("form.refused_state", lang, action=action,
+                 status=rv.lifecycle_word(got.status, lang))
+    return t("form.refused", lang, code=got.status_code, detail=got.detail)
 
 
 def _alert_order(alerts: list[dict], ward: str | None) -> list[dict]:
@@ -705,7 +725,7 @@ def _map(ctx: Context, city: citymap.CityModel | None, readings: list[dict],
         ward = city.ward_name(site.ward, lang) or ""
         return "<br>".join(citymap.hover_safe(x) for x in (
             f"{t('kind.' + str(r.get('kind')), lang)} · {site.id}",
-            f"{number(r.get('value'), str(r.get('unit') or ''))}   "
+            f"{number(r.get('value'), str(r.get('unit') or ''), lang)}   "
             f"{status_look(status).icon} {status_word(status, lang)}",
             f"{local_time(r.get('ts'), ctx.tz, fmt='full')} ({t('clock.zone', lang)})",
             ward))

@@ -12,7 +12,7 @@ from dashboard import citymap
 from dashboard.api import ApiUnavailable
 from dashboard.components import TILE_ORDER, graph, kpi_tile, notice, panel
 from dashboard.context import REFRESH_MS, Context
-from dashboard.display import local_time
+from dashboard.display import decimal, local_time
 from dashboard.i18n import DEFAULT_LANG, LANGS, category_label, t
 
 BARS_SHOWN = 10  # fits the chart height left under two rows of tiles, labels unskipped
@@ -81,7 +81,7 @@ def _sla_tiles(by_key: dict[str, dict], lang: str) -> list[html.Div]:
     if kpi := by_key.get("open_urgent"):
         left = (kpi.get("detail") or {}).get("least_left_s")
         sub = None if left is None else t(
-            "wall.sla.overdue" if left < 0 else "wall.sla.left", lang, time=_h_mm(left))
+            "wall.sla.overdue" if left < 0 else "wall.sla.left", lang, time=_duration(left, lang))
         tiles.append(_sla_tile(kpi, lang, "wall.sla.open_urgent", sub=sub))
     if kpi := by_key.get("breaches_today"):
         tiles.append(_sla_tile(kpi, lang, "wall.sla.breaches_today"))
@@ -93,16 +93,16 @@ def _sla_tiles(by_key: dict[str, dict], lang: str) -> list[html.Div]:
         tiles.append(_sla_tile(
             {**kpi, "value": next((m for m in mins if m is not None), None)}, lang,
             "wall.sla.response_time",
-            figure=(" / ".join("—" if m is None else f"{float(m):.0f}" for m in mins),
+            figure=(" / ".join("—" if m is None else decimal(m, 0, lang) for m in mins),
                     t("wall.unit.min", lang)),
             sub=None if responded is None else t("wall.sla.responded", lang, n=responded)))
     if kpi := by_key.get("satisfaction"):
         d = kpi.get("detail") or {}
         sub = None if d.get("satisfied_pct") is None else t(
-            "wall.sla.satisfied", lang, pct=f"{float(d['satisfied_pct']):.0f}",
+            "wall.sla.satisfied", lang, pct=decimal(d["satisfied_pct"], 0, lang),
             n=d.get("ratings", 0))
         tiles.append(_sla_tile(kpi, lang, "wall.sla.satisfaction", sub=sub,
-                               figure=(f"{float(kpi['value']):.1f}", "/5")
+                               figure=(decimal(kpi["value"], 1, lang), "/5")
                                if kpi.get("value") is not None else None))
     return tiles
 
@@ -114,9 +114,12 @@ def _sla_tile(kpi: dict, lang: str, label_key: str, *, sub: str | None = None,
     return kpi_tile(kpi, lang, wall=True, label=t(label_key, lang), figure=figure, sub=sub)
 
 
-def _h_mm(seconds: float) -> str:
+def _duration(seconds: float, lang: str) -> str:
+    """'1 giờ 05 phút' / '1 h 05 min': read across a room, where '1:05' could be either unit."""
     minutes = int(abs(seconds)) // 60
-    return f"{minutes // 60}:{minutes % 60:02d}"
+    if minutes < 60:
+        return t("wall.minutes", lang, m=minutes or "< 1")
+    return t("wall.hours_minutes", lang, h=minutes // 60, m=f"{minutes % 60:02d}")
 
 
 def _counts(kpi: dict | None, label) -> list[tuple[str, int]]:
@@ -166,4 +169,8 @@ def _bar_chart(counts: list[tuple[str, int]], empty_message: str, other_label: s
         textfont={"size": 22, "color": "#ffffff"}, cliponaxis=False, hoverinfo="skip"))
     _chart_layout(fig)
     fig.update_xaxes(range=[0, max(c for _, c in shown) * 1.15])
+    # Every label drawn (Plotly would drop every other one when they crowd, leaving bars with
+    # no name); on smaller screens style.css makes them smaller instead.
+    names = [citymap.hover_safe(n) for n, _ in shown]
+    fig.update_yaxes(tickmode="array", tickvals=names, ticktext=names, ticklabelstandoff=10)
     return fig

@@ -71,7 +71,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(InvalidTransition)
     async def _invalid_transition(_request: Request, exc: InvalidTransition):
-        return JSONResponse(status_code=409, content={"detail": str(exc)})
+        body = {"detail": str(exc)}
+        if exc.status is not None:  # the state that refused it, for a client to say in its words
+            body["status"] = exc.status.value
+        return JSONResponse(status_code=409, content=body)
 
     @app.exception_handler(BrokerUnavailable)
     async def _broker_down(_request: Request, exc: BrokerUnavailable):

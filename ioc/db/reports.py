@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ioc.policy import SlaPolicy
+from ioc.text import VI_MARKED, VI_PLAIN, strip_diacritics
 
 _REPORT_COLUMNS = """
     s.report_id, s.received_at, s.status, s.is_open, s.urgency, s.category, s.department,
@@ -32,19 +33,29 @@ class QueueFilter:
 
 
 ORDERS = {  # the queue's orders: the most pressing first, or the newest arrivals first
-    "sla": "(s.first_response_at IS NOT NULL), s.due_at, s.report_id",
+    # awaiting a first response (by time left), then reopened ones (the citizen says it is not
+    # fixed: they need another response), then the rest
+    "sla": "CASE WHEN s.first_response_at IS NULL THEN 0 WHEN s.status = 'reopened' THEN 1 "
+           "ELSE 2 END, s.due_at, s.report_id",
     "newest": "s.received_at DESC, s.report_id",
 }
 
 
 def _search(flt: QueueFilter, params: dict) -> list[str]:
-    """A caller quotes a report id, or a few words of what they wrote."""
-    if not flt.search or not flt.search.strip():
+    """A caller quotes the start of a report id, or a few words of what they wrote, with or
+    without diacritics ("ngap nuoc" finds "ngập nước")."""
+    words = (flt.search or "").strip()
+    if not words:
         return []
-    params["search_id"] = flt.search.strip()
-    params["search_text"] = "%" + flt.search.strip().replace("\\", "\\\\").replace(
-        "%", "\\%").replace("_", "\\_") + "%"
-    return ["(s.report_id = :search_id OR r.text ILIKE :search_text)"]
+
+    def like(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+    params["search_id"] = like(words) + "%"
+    params["search_text"] = "%" + like(strip_diacritics(words)) + "%"
+    params["vi_marked"], params["vi_plain"] = VI_MARKED, VI_PLAIN
+    return ["(s.report_id ILIKE :search_id "
+            "OR translate(r.text, :vi_marked, :vi_plain) ILIKE :search_text)"]
 
 
 def _sla_condition(state: str, warn_share: float) -> str:

@@ -52,6 +52,7 @@ def test_report_lifecycle_through_the_queue(api):
     refused = api.post(f"/api/reports/{report_id}/actions", headers=op,
                        json={"action": "resolve"})
     assert refused.status_code == 409 and "respond to the citizen first" in refused.json()["detail"]
+    assert refused.json()["status"] in ("received", "triaged"), "the state that refused it"
     assert api.post(f"/api/reports/{report_id}/actions", json={"action": "acknowledge"}
                     ).status_code == 401
     leader = token(api, "boss", "boss-password")
@@ -104,6 +105,8 @@ def test_racing_actions_get_the_verdict_of_the_order_they_were_applied_in(api):
                if r.status_code != 200), codes
     report = stored(api, report_id)
     assert report["status"] == ("responded" if applied == ["respond"] else "rejected")
+    assert all(r.json()["status"] == report["status"] for _, r in answers
+               if r.status_code == 409), "a refusal names the state the winner left"
     trail = [(h["action"], h["outcome"]) for h in report["history"][1:]
              if h["action"] != "triage"]
     assert sorted(trail) == sorted([(a, "applied" if r.status_code == 200 else "refused")
@@ -177,7 +180,7 @@ def test_operator_overrides_become_labelled_data_for_retraining(api, settings, t
     assert (row.id, row.category, row.urgency) == (report_id, "fire", "urgent")
 
 
-def test_the_queue_finds_a_report_by_id_or_words(api):
+def test_the_queue_finds_a_report_by_id_words_or_words_typed_without_marks(api):
     ids = []
     for text in ("Đèn đường hỏng trước chợ Xuân An", "Rác chất đống ở hẻm 12, 100% đầy"):
         ids.append(api.post("/api/reports", json={"text": text, **CENTRE}).json()["report_id"])
@@ -188,7 +191,10 @@ def test_the_queue_finds_a_report_by_id_or_words(api):
                 .json()["reports"]]
 
     assert found(ids[1]) == [ids[1]]
+    assert found(ids[1][:-3].lower()) == [ids[1]], "the start of an id, in any case"
     assert found("chợ xuân") == [ids[0]]
+    assert found("den duong hong") == [ids[0]], "typed without diacritics"
+    assert found("ĐÈN ĐƯỜNG") == [ids[0]]
     assert found("100%") == [ids[1]], "% is a character to find, not a wildcard"
     assert found("nothing like this") == []
 
@@ -253,3 +259,24 @@ def test_triage_stored_before_its_report_is_still_folded(settings):
             report_state.fold(conn, [report], [])
         state = report_state.load(conn, report.report_id)
     assert (state.status, state.urgency, state.category) == ("triaged", "urgent", "fallen_tree")
+
+
+def test_a_reopened_report_waits_above_the_answered_ones(api):
+    """Its first response was in time, but the citizen says it is not fixed: it needs another
+    response, so it sorts after the reports still awaiting one and before the answered."""
+    op = token(api, "op1", "op1-password")
+    ids = [api.post("/api/reports", json={"text": text, **CENTRE}).json()["report_id"]
+           for text in ("Cống nghẹt, nước tràn ra đường Hùng Vương", "Ổ gà lớn trên đường 21/4",
+                        "Đèn tín hiệu ngã tư Hoàng Diệu không hoạt động")]
+    wait_until(lambda: all(stored(api, i) for i in ids), 30, "the reports are queued")
+    waiting, reopened, answered = ids
+    for report_id, actions in ((reopened, ("respond", "resolve", "reopen")),
+                               (answered, ("respond",))):
+        for action in actions:
+            r = api.post(f"/api/reports/{report_id}/actions", headers=op,
+                         json={"action": action, "note": "Đã cử người xử lý"})
+            assert r.status_code == 200, r.text
+    wait_until(lambda: stored(api, reopened)["status"] == "reopened", 30, "reopened")
+    order = [r["report_id"] for r in api.get("/api/reports/queue", params={"limit": 1000})
+             .json()["reports"]]
+    assert order.index(waiting) < order.index(reopened) < order.index(answered)

@@ -209,9 +209,9 @@ def act(report_id: str, body: ActionIn, db: DbDep, clock: ClockDep, user: Operat
     lc.check_event(event)  # what needs no state (a respond without words…): 409 at once
     publisher.publish_durably(tp.REPORT_EVENTS, event)  # on the broker before we wait
     verdict = _verdict(db, event.event_id)
-    if verdict is not None and verdict[0] == "refused":
-        raise HTTPException(409, verdict[1])
     row = reports_db.one(db, report_id)
+    if verdict is not None and verdict[0] == "refused":
+        raise lc.InvalidTransition(verdict[1], lc.Status(row["status"]) if row else None)
     if verdict is None:
         response.status_code = 202
         return {"event_id": event.event_id, "action": body.action, "outcome": "pending",

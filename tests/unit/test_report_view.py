@@ -1,0 +1,39 @@
+"""The detail view's audit trail says what each change changed from."""
+
+from __future__ import annotations
+
+from dashboard.queue import spec
+from dashboard.report_view import history_table
+
+
+def notes(history: list[dict], lang: str) -> list[str]:
+    """The note cell of each row, newest first, as the operator reads it."""
+    table = spec(history_table(history, lang, "Asia/Ho_Chi_Minh"))
+    body = table[3]
+    return ["".join(row[5][2:]) if len(row[5]) > 2 else "" for row in body[2:]]
+
+
+TRAIL = [
+    {"ts": "2026-11-24T01:00:00+00:00", "action": "receive", "actor": "app", "outcome": "applied"},
+    {"ts": "2026-11-24T01:00:01+00:00", "action": "triage", "actor": "triage:m1",
+     "outcome": "applied", "details": {"urgency": "normal", "category": "lighting",
+                                       "department": "urban", "confidence": 0.55}},
+    {"ts": "2026-11-24T01:05:00+00:00", "action": "override", "actor": "op1",
+     "outcome": "applied", "details": {"urgency": "urgent"}},
+    {"ts": "2026-11-24T01:06:00+00:00", "action": "override", "actor": "op2",
+     "outcome": "refused", "refusal": "it is rejected, which is final",
+     "details": {"urgency": "normal"}},
+]
+
+
+def test_an_override_shows_from_and_to():
+    newest_first = notes(TRAIL, "en")
+    assert newest_first[1] == "Urgency: Normal → Urgent"
+    assert newest_first[0] == "✖ Refused, not applied: it is rejected, which is final"
+    assert newest_first[2].startswith("Normal · ")  # what triage decided, as it was
+
+
+def test_a_refused_change_does_not_become_the_from_of_the_next():
+    trail = [*TRAIL, {"ts": "2026-11-24T01:07:00+00:00", "action": "override", "actor": "op1",
+                      "outcome": "applied", "details": {"urgency": "normal"}}]
+    assert notes(trail, "vi")[0] == "Mức độ: Khẩn → Thường"
