@@ -145,7 +145,9 @@ def report_kpis(reports: list[ReportFacts], now: datetime, window_start: datetim
             "Urgent reports answered within 2 h",
             status="unknown" if sla_pct is None else "ok" if sla_pct >= 95
             else "warning" if sla_pct >= 80 else "alarm",
-            detail={"decided": len(decided), "on_time": len(on_time)}),
+            detail={"decided": len(decided), "on_time": len(on_time),
+                    "by_ward": _on_time_by(decided, on_time, lambda r: r.ward),
+                    "by_category": _on_time_by(decided, on_time, lambda r: r.category)}),
         Kpi("response_minutes_median", _round(percentile(minutes, 50)), "min",
             "Thời gian trả lời (trung vị)", "Time to first response (median)",
             detail={"responded": len(minutes)}),
@@ -175,6 +177,23 @@ def report_kpis(reports: list[ReportFacts], now: datetime, window_start: datetim
     ]
     # No value means no data yet: never show it as "ok".
     return [replace(k, status="unknown") if k.value is None else k for k in kpis]
+
+
+def _on_time_by(decided: list[ReportFacts], on_time: list[ReportFacts], group) -> dict:
+    """{group: {decided, on_time, pct}}: the 2-hour figure per ward or category ("?": unknown)."""
+    counts = Counter(group(r) or "?" for r in decided)
+    hits = Counter(group(r) or "?" for r in on_time)
+    return {g: {"decided": n, "on_time": hits[g], "pct": round(100 * hits[g] / n, 1)}
+            for g, n in sorted(counts.items())}
+
+
+def only_area(inputs: KpiInputs, ward: str | None = None,
+              category: str | None = None) -> KpiInputs:
+    """The inputs with only the reports of one ward and/or category (sensors and cameras stay:
+    they are the city's, not a ward's)."""
+    return replace(inputs, reports=[r for r in inputs.reports
+                                    if (ward is None or r.ward == ward)
+                                    and (category is None or r.category == category)])
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:

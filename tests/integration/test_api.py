@@ -32,6 +32,12 @@ def test_kpis_come_from_live_data(city):
     assert values["cameras_online_pct"]["value"] == 100
     assert sum(values["reports_by_ward"]["detail"].values()) >= values["reports_24h"]["value"]
 
+    ward, count = max(((w, n) for w, n in values["reports_by_ward"]["detail"].items()
+                       if w != "?"), key=lambda kv: kv[1])
+    one = get(city, "/api/kpis", params={"ward": ward}).json()
+    by_ward = {k["key"]: k for k in one["kpis"]}["reports_by_ward"]["detail"]
+    assert one["ward"] == ward and set(by_ward) == {ward} and by_ward[ward] >= count
+
 
 def test_live_readings_reports_and_cameras(city):
     sensors = wait_until(lambda: get(city, "/api/sensors/latest").json(), 30, "readings arrive")
@@ -59,5 +65,9 @@ def test_bad_input_gets_a_4xx_that_says_what_to_fix(city):
     r = get(city, "/api/kpis", params={"window_h": "-3"})
     assert r.status_code == 422
     assert "window_h" in r.json()["detail"] and "greater than 0" in r.json()["detail"]
+    r = get(city, "/api/kpis", params={"ward": "atlantis"})
+    assert r.status_code == 422 and "atlantis" in r.json()["detail"]
+    r = get(city, "/api/kpis", params={"category": "dragons"})
+    assert r.status_code == 422 and "flooding" in r.json()["detail"]
     r = get(city, "/api/cameras/cam-99/snapshot.jpg")
     assert r.status_code == 404 and "cam-99" in r.json()["detail"]

@@ -91,6 +91,21 @@ def test_sla_kpis():
     assert v["satisfaction"].value == 3.5 and v["satisfaction"].detail["satisfied_pct"] == 50.0
 
 
+def test_the_2h_figure_by_ward_and_category_and_for_one_area():
+    reports = [facts(300, responded_after_min=30, ward="xuan-an"),
+               facts(300, responded_after_min=150, ward="xuan-an", category="fire"),
+               facts(200, ward="bau-sen"),
+               facts(60, ward="bau-sen")]  # not decided yet: 60 min left
+    detail = _compute(_inputs(reports=reports))["urgent_responded_in_2h_pct"].detail
+    assert detail["by_ward"] == {"bau-sen": {"decided": 1, "on_time": 0, "pct": 0.0},
+                                 "xuan-an": {"decided": 2, "on_time": 1, "pct": 50.0}}
+    assert detail["by_category"] == {"fire": {"decided": 1, "on_time": 0, "pct": 0.0},
+                                     "flooding": {"decided": 2, "on_time": 1, "pct": 50.0}}
+    one = _compute(kpis.only_area(_inputs(reports=reports), ward="xuan-an", category="flooding"))
+    assert one["urgent_responded_in_2h_pct"].value == 100.0
+    assert one["open_urgent"].value == 0
+
+
 def test_nothing_decided_is_unknown_not_perfect():
     v = _compute(_inputs(reports=[facts(10)]))
     assert v["urgent_responded_in_2h_pct"].value is None

@@ -13,6 +13,7 @@ from ioc.api.deps import ClockDep, DbDep, SettingsDep
 from ioc.city import load_city
 from ioc.db import queries
 from ioc.policy import load_policy
+from ioc.taxonomy import load_taxonomy
 
 router = APIRouter(prefix="/api", tags=["city"])
 
@@ -20,13 +21,22 @@ router = APIRouter(prefix="/api", tags=["city"])
 @router.get("/kpis", summary="The city's KPIs over a time window")
 def get_kpis(db: DbDep, clock: ClockDep, settings: SettingsDep,
              window_h: Annotated[float, Query(gt=0, le=24 * 366,
-                                              description="Window in hours, ending now")] = 24):
+                                              description="Window in hours, ending now")] = 24,
+             ward: Annotated[str | None, Query(description="Only this ward's reports")] = None,
+             category: Annotated[str | None, Query(
+                 description="Only this category's reports")] = None):
     city = load_city()
+    if ward is not None and ward not in {w.slug for w in city.wards}:
+        raise HTTPException(422, f"ward {ward!r} is not one of this city's wards; see /api/city "
+                                 f"for their slugs")
+    if category is not None and category not in load_taxonomy().codes:
+        raise HTTPException(422, f"category {category!r} is not in the taxonomy; use one of "
+                                 f"{', '.join(load_taxonomy().codes)}")
     now = clock.now()
     window_start = now - timedelta(hours=window_h)
-    inputs = queries.kpi_inputs(db, [s.id for s in city.sensors],
-                                [c.id for c in city.cameras[:settings.cameras]],
-                                window_start, now)
+    inputs = kpis.only_area(queries.kpi_inputs(db, [s.id for s in city.sensors],
+                                               [c.id for c in city.cameras[:settings.cameras]],
+                                               window_start, now), ward, category)
     local = now.astimezone(ZoneInfo(settings.display_tz))
     day_start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
     policy = load_policy()
@@ -37,7 +47,8 @@ def get_kpis(db: DbDep, clock: ClockDep, settings: SettingsDep,
         sensor_stale=timedelta(seconds=policy.sensor_stale_intervals * settings.sensor_interval_s),
         camera_stale=timedelta(seconds=max(policy.camera_stale_s, 3 * frame_period_s)),
         water_warn_m=policy.water_level.warn_m, water_alarm_m=policy.water_level.alarm_m)
-    return {"now": now, "window_h": window_h, "kpis": [k.__dict__ for k in values]}
+    return {"now": now, "window_h": window_h, "ward": ward, "category": category,
+            "kpis": [k.__dict__ for k in values]}
 
 
 @router.get("/city", summary="The city model: wards, roads, sensors, cameras")
