@@ -112,12 +112,13 @@ def _register_shell_callbacks(app: Dash, ctx: Context) -> None:
     @app.callback(
         [Output(f"lang-{code}", "className") for code in LANGS]
         + [Output(f"nav-{path.strip('/')}", "children") for _, path, _ in PAGES]
-        + [Output("brand-title", "children")],
+        + [Output("brand-title", "children"), Output("lang-switch", "title")],
         Input("lang", "data"))
     def translate_header(lang):
         lang = lang if lang in LANGS else DEFAULT_LANG
         buttons = [f"lang-btn{' active' if code == lang else ''}" for code in LANGS]
-        return buttons + [t(key, lang) for _, _, key in PAGES] + [t("app.title", lang)]
+        return buttons + [t(key, lang) for _, _, key in PAGES] + [t("app.title", lang),
+                                                                  t("lang.label", lang)]
 
     @app.callback([Output(f"nav-{path.strip('/')}", "className") for _, path, _ in PAGES],
                   Input("url", "pathname"))

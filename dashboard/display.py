@@ -38,6 +38,7 @@ SLA = {
     "breached": StatusLook("#ff4d5e", "✖", "alarm"),
     "met": StatusLook("#4cc3ff", "✔", "met"),
     "missed": StatusLook("#ff9f5a", "◔", "missed"),
+    "reopened": StatusLook("#f5b400", "⟲", "warning"),  # answered once, needs another response
 }
 
 # Vietnam AQI band colours (Decision 1459/QĐ-TCMT) with text on them that stays readable.

@@ -25,7 +25,7 @@ EXCERPT_CHARS = 240
 SLA_FILTERS = ("breached", "warning", "ok")  # the API's sla_state filter values
 # Fields that, when they change, change what a row shows (sla_left_s ticks in the browser).
 ROW_FIELDS = ("report_id", "status", "sla_state", "urgency", "category", "department",
-              "assignee", "needs_review", "overridden", "ward", "due_at")
+              "assignee", "needs_review", "overridden", "ward", "due_at", "respond_again_by")
 
 
 def urgency_level(urgency: str | None) -> str:
@@ -41,11 +41,19 @@ def urgency_badge(urgency: str | None, lang: str) -> html.Span:
 
 def sla_pill(state: str | None, lang: str) -> html.Span:
     look = sla_look(state)
-    word = t(f"sla.{state}", lang) if state in ("ok", "warning", "breached", "met", "missed") \
-        else t("status.unknown", lang)
+    word = t(f"sla.{state}", lang) if state in ("ok", "warning", "breached", "met", "missed",
+                                                "reopened") else t("status.unknown", lang)
     return html.Span([html.Span(look.icon, className="pill-icon", **{"aria-hidden": "true"}),
                       html.Span(word)], className=f"pill sla-pill status-{look.css}",
                      **{"data-sla": str(state)})
+
+
+def shown_clock(r: dict) -> tuple[str | None, object]:
+    """The SLA state and due time a report's row and detail show: its first response's, or,
+    once reopened, the clock of the response it needs again (sla.respond_again_by)."""
+    if r.get("status") == "reopened" and r.get("respond_again_by"):
+        return "reopened", r["respond_again_by"]
+    return r.get("sla_state"), r.get("due_at")
 
 
 def _iso(value: str | datetime | None) -> str:
@@ -86,13 +94,11 @@ def _category(r: dict, lang: str) -> str:
 
 
 def queue_row(r: dict, lang: str, tz: str, ward_name, selected: bool = False) -> html.Div:
-    state = r.get("sla_state")
     level = urgency_level(r.get("urgency"))
     status = str(r.get("status") or "received")
     report_id = str(r.get("report_id"))
+    state, due = shown_clock(r)
     flags = []
-    if status == "reopened":  # its first response was in time, but it needs another one
-        flags.append(html.Span(["⟲ ", t("reopened.flag", lang)], className="flag flag-reopened"))
     if r.get("needs_review"):
         flags.append(html.Span(["⚑ ", t("review.flag", lang)], className="flag flag-review"))
     if r.get("overridden"):
@@ -102,7 +108,7 @@ def queue_row(r: dict, lang: str, tz: str, ward_name, selected: bool = False) ->
     ward = ward_name(r.get("ward"), lang) or t("report.ward.unknown", lang)
     return html.Div([
         html.Div([sla_pill(state, lang),
-                  countdown(state, r.get("due_at"), r.get("sla_left_s"), lang)],
+                  countdown(state, due, r.get("sla_left_s"), lang)],
                  className="q-sla"),
         html.Div([urgency_badge(r.get("urgency"), lang),
                   html.Span(_category(r, lang), className="q-cat")], className="q-kind"),

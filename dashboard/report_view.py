@@ -14,7 +14,8 @@ from dash import html
 
 from dashboard.display import local_time
 from dashboard.i18n import category_label, department_label, t
-from dashboard.queue import countdown, sla_pill, urgency_badge
+from dashboard.queue import countdown, shown_clock, sla_pill, urgency_badge
+from ioc.lifecycle import TRANSITIONS
 
 LIFECYCLE = ("received", "triaged", "acknowledged", "responded", "resolved", "closed",
              "reopened", "rejected")
@@ -80,6 +81,7 @@ def action_word(action: str | None, lang: str) -> str:
 
 def head(r: dict, lang: str, tz: str) -> list:
     status = str(r.get("status") or "")
+    state, due = shown_clock(r)
     flags = []
     if r.get("needs_review"):
         flags.append(html.Span(["⚑ ", t("review.flag", lang)], className="flag flag-review"))
@@ -92,14 +94,14 @@ def head(r: dict, lang: str, tz: str) -> list:
                             className=f"lc-pill lc-{status}", id="detail-status"),
                   *flags], className="detail-line"),
         html.Div([
-            sla_pill(r.get("sla_state"), lang),
-            countdown(r.get("sla_state"), r.get("due_at"), r.get("sla_left_s"), lang,
+            sla_pill(state, lang),
+            countdown(state, due, r.get("sla_left_s"), lang,
                       element_id="detail-countdown", className="countdown-big"),
             html.Span([t("sla.due", lang), ": ",
-                       html.B(local_time(r.get("due_at"), tz, with_date=True))],
+                       html.B(local_time(due, tz, with_date=True))],
                       className="detail-due"),
         ], className="detail-line detail-clock", id="detail-sla",
-            **{"data-sla": str(r.get("sla_state"))}),
+            **{"data-sla": str(state)}),
     ]
 
 
@@ -190,25 +192,35 @@ def _details_text(action: str, details: object, was: dict, lang: str) -> str:
     return " · ".join(parts)
 
 
+# what an applied action leaves the report in (assign, override, rate: as it was)
+_STATUS_AFTER = {a.value: to.value for a, (_, to) in TRANSITIONS.items() if to is not None}
+
+
 def history_table(history: list[dict], lang: str, tz: str) -> html.Table:
     head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in (
         "detail.when", "detail.action", "detail.actor", "detail.note")]))
-    rows, was = [], {}
+    rows, was, status = [], {}, "received"
     for h in history:  # oldest first, to know what each change changed from
         action = str(h.get("action") or "")
         details = h.get("details") if isinstance(h.get("details"), dict) else {}
         note = " — ".join(x for x in (str(h.get("note") or ""),
                                       _details_text(action, details, was, lang)) if x)
         outcome = h.get("outcome") or "pending"
-        if outcome != "applied":  # an attempt the system refused (or has not judged yet)
-            verdict = t(f"history.{outcome}", lang)
-            note = f"{verdict}: {h.get('refusal')}" if h.get("refusal") else verdict
-        elif action in ("triage", "override", "assign"):
-            was.update({k: details[k] for k in _CLASSIFICATION if details.get(k)})
+        why = None  # the API's own (English) reason, kept on hover
+        if outcome == "refused":  # said in the operator's words: the state that refused it
+            note = t("history.refused_in", lang, status=lifecycle_word(status, lang))
+            why = str(h.get("refusal") or "") or None
+        elif outcome != "applied":
+            note = t(f"history.{outcome}", lang)
+        else:
+            if action in ("triage", "override", "assign"):
+                was.update({k: details[k] for k in _CLASSIFICATION if details.get(k)})
+            status = _STATUS_AFTER.get(action, status) if action != "triage" else (
+                "triaged" if status == "received" else status)
         rows.insert(0, html.Tr([  # newest first: what just happened is on top
             html.Td(local_time(h.get("ts"), tz, fmt="full"), className="h-time"),
             html.Td(action_word(action, lang), className=f"h-action h-{action}"),
             html.Td(str(h.get("actor") or ""), className="h-actor"),
-            html.Td(note, className="h-note"),
+            html.Td(note, className="h-note", title=why),
         ], className=f"h-{outcome}"))
     return html.Table([head, html.Tbody(rows)], className="history")

@@ -74,6 +74,7 @@ class Report:
     last_response: str | None = None  # what the citizen sees (Open311 status_notes)
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
+    reopened_at: datetime | None = None  # from then it needs another response
     rejected_reason: str | None = None
     rating: int | None = None
     updated_at: datetime | None = None
@@ -180,7 +181,7 @@ def apply(report: Report, event: ReportEvent) -> Report:
     elif a == ReportAction.CLOSE:
         changes["closed_at"] = event.ts
     elif a == ReportAction.REOPEN:
-        changes.update(resolved_at=None, closed_at=None)
+        changes.update(resolved_at=None, closed_at=None, reopened_at=event.ts)
     elif a == ReportAction.REJECT:
         changes["rejected_reason"] = event.reason
     elif a == ReportAction.RATE:

@@ -34,6 +34,14 @@ def due_at(received_at: datetime, urgency: Urgency | None, policy: SlaPolicy) ->
     return received_at + timedelta(hours=target(urgency, policy).respond_h)
 
 
+def respond_again_by(reopened_at: datetime, urgency: Urgency | None,
+                     policy: SlaPolicy) -> datetime:
+    """A reopened report (the citizen says it is not fixed) needs another response, due one
+    first-response window after the reopening. The first response's own clock and its KPI
+    stay as they ran."""
+    return due_at(reopened_at, urgency, policy)
+
+
 def resolve_due_at(received_at: datetime, urgency: Urgency | None, policy: SlaPolicy) -> datetime:
     return received_at + timedelta(hours=target(urgency, policy).resolve_h)
 

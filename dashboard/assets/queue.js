@@ -228,6 +228,31 @@
     if (Date.now() - IOC.lastBeep > 2500 && beep()) { IOC.lastBeep = Date.now(); }
   }
 
+  /* The banner floats over the header after the navigation, covering the health badge and the
+     clock while it shows; the language switch and the sign-in stay in reach (on a narrow
+     screen only the sign-in). */
+  function placeBanner(banner) {
+    const nav = document.querySelector(".app-header .nav");
+    const ends = ["lang-switch", "auth-area"].map(function (id) {
+      const el = document.getElementById(id);
+      return el ? el.getBoundingClientRect().left - 10 : 0;
+    });
+    if (!nav) { return; }
+    const left = nav.getBoundingClientRect().right + 10;
+    const right = ends[0] - left >= 560 ? ends[0] : ends[1];
+    if (right - left >= 420) {
+      banner.style.left = left + "px";
+      banner.style.width = Math.min(1100, right - left) + "px";
+      banner.style.transform = "none";
+    } else {  // too narrow: the stylesheet's centred banner
+      banner.style.left = banner.style.width = banner.style.transform = "";
+    }
+  }
+  window.addEventListener("resize", function () {
+    const banner = document.getElementById("alert-banner");
+    if (banner && !banner.hidden) { placeBanner(banner); }
+  });
+
   function drawAlerts() {
     const store = IOC.alertStore;
     const banner = document.getElementById("alert-banner");
@@ -252,6 +277,7 @@
         : (words.many || "{n}").replace("{n}", alerts.length);
     }
     if (banner.hidden !== !alerts.length) { banner.hidden = !alerts.length; }
+    if (alerts.length) { placeBanner(banner); }
     if (IOC.baseTitle === null || !document.title.startsWith("⚠")) { IOC.baseTitle = document.title; }
     document.title = alerts.length ? "⚠ (" + alerts.length + ") " + IOC.baseTitle : IOC.baseTitle;
     // New to this page: flash and beep (what was there when the page opened does not).
@@ -261,6 +287,14 @@
       alerts.forEach(function (a) { IOC.alertKnown.add(a.key); });
     }
     if (fresh) { flash(); }
+  }
+
+  function foldAlerts() {  // done with the list (a row opened, or dismissed): fold it
+    const banner = document.getElementById("alert-banner");
+    if (banner && banner.classList.contains("expanded")) {
+      banner.classList.remove("expanded");
+      drawAlerts();
+    }
   }
 
   /* ---- opening a report: one delegated listener for every row, present or future */
@@ -292,10 +326,7 @@
 
   document.addEventListener("click", function (e) {
     unlock();
-    if (e.target.closest("#alert-dismiss, #alert-list")) {  // done with the list: fold it
-      const banner = document.getElementById("alert-banner");
-      if (banner) { banner.classList.remove("expanded"); }
-    }
+    if (e.target.closest("#alert-dismiss, #alert-list")) { foldAlerts(); }
     if (e.target.closest("#alert-dismiss")) { dismissAlerts(); return; }
     if (e.target.closest("#alert-more")) {
       document.getElementById("alert-banner").classList.toggle("expanded");
@@ -307,14 +338,17 @@
   document.addEventListener("keydown", function (e) {
     const onRow = e.target.matches && e.target.matches("[data-open-report]");
     if (onRow && (e.key === "Enter" || e.key === " ")) {
+      if (e.target.closest("#alert-list")) { foldAlerts(); }
       if (openFrom(e.target)) { e.preventDefault(); }
     } else if (onRow && (e.key === "ArrowDown" || e.key === "ArrowUp")) {
       step(e.target, e.key === "ArrowDown" ? 1 : -1);
       e.preventDefault();
+    } else if (e.key === "Escape" && document.querySelector("#auth-modal:not([hidden])")) {
+      const cancel = document.getElementById("auth-cancel");
+      if (cancel) { cancel.click(); }
     } else if (e.key === "Escape" && IOC.selected &&
-               !document.querySelector("#auth-modal:not([hidden])") &&
-               !e.target.closest(".dash-dropdown")) {
-      closeReport();
+               !e.target.closest("input, textarea, select, .dash-dropdown")) {
+      closeReport();  // never from a field: Esc there must not throw a draft response away
     }
   });
 
@@ -382,6 +416,11 @@
     renderAlerts: function (store) {
       IOC.alertStore = store || null;
       drawAlerts();
+      return window.dash_clientside.no_update;
+    },
+    feedbackShown: function (text) {  // an action's answer, where the operator is looking
+      const el = document.getElementById("action-feedback");
+      if (el && text) { el.scrollIntoView({block: "nearest"}); }
       return window.dash_clientside.no_update;
     },
     detailOpened: function (sig) {  // another report: its detail starts at the top

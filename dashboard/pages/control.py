@@ -46,7 +46,8 @@ REPORTS_ON_MAP = 60
 ALERTS_KEPT = 200  # unacknowledged arrivals read per poll, the newest first
 ALERTS_SHOWN = 8  # unfolded; folded, the banner shows the most pressing one
 ARRIVAL_SLACK = timedelta(seconds=10)
-ALERT_STATUSES = ("received", "triaged", "reopened")  # not yet acknowledged by anyone
+# New and not yet acknowledged by anyone (a reopened report is not new: an operator reopened it)
+ALERT_STATUSES = ("received", "triaged")
 CHIPS = ("all", "breached", "warning", "ok", "responded")
 CHIP_ICONS = {"all": "≡", "breached": "✖", "warning": "▲", "ok": "◷", "responded": "✔"}
 CHIP_CSS = {"all": "all", "breached": "alarm", "warning": "warning", "ok": "ok",
@@ -112,6 +113,7 @@ def _queue_panel(lang: str, query: dict) -> html.Section:
                            "data-label-blocked": t("sound.blocked", lang)})
     filters = html.Div([
         dcc.Input(id="f-search", type="search", debounce=True, maxLength=200,
+                  persistence=True, persistence_type="session",
                   placeholder=t("filter.search", lang), value=query.get("q") or "",
                   className="search-input"),
         _dropdown("f-ward", t("filter.ward", lang), _ward_options(lang), lang, query.get("ward"),
@@ -395,7 +397,7 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
                   Input("queue-prev", "n_clicks"), Input("queue-next", "n_clicks"),
                   Input("f-ward", "value"), Input("f-category", "value"),
                   Input("f-department", "value"), Input("f-urgency", "value"),
-                  Input("queue-sla", "data"),
+                  Input("queue-sla", "data"), Input("f-search", "value"),
                   State("queue-offset", "data"), State("queue-sig", "data"),
                   prevent_initial_call=True)
     def page(_prev, _next, *args):
@@ -571,6 +573,8 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
                 bool(r.get("needs_review")) if opened else no_update)
 
     app.clientside_callback(ClientsideFunction("ioc", "detailOpened"), Input("detail-sig", "data"))
+    app.clientside_callback(ClientsideFunction("ioc", "feedbackShown"),
+                            Input("action-feedback", "children"))
 
     @app.callback(Output("detail-map", "figure"), Input("detail-loc", "data"),
                   prevent_initial_call=True)
@@ -658,7 +662,7 @@ def _refusal_words(got: Refusal, action: str, lang: str) -> str:
     if got.status_code == 403:
         return t("form.forbidden", lang, action=action.lower())
     if got.status_code == 409 and got.status:
-        return t("form.refused_state", lang, action=action,
+        return t("form.refused_state", lang, action=action.lower(),
                  status=rv.lifecycle_word(got.status, lang))
     return t("form.refused", lang, code=got.status_code, detail=got.detail)
 

@@ -26,7 +26,7 @@ STATE_COLUMNS = (
     "report_id", "received_at", "status", "is_open", "urgency", "category", "department",
     "confidence", "cues", "needs_review", "overridden", "assignee", "acknowledged_at",
     "first_response_at", "last_response", "resolved_at", "closed_at", "rejected_reason",
-    "rating", "due_at", "resolve_due_at", "updated_at")
+    "rating", "due_at", "resolve_due_at", "updated_at", "reopened_at")
 _REPORT_FIELDS = {f.name for f in fields(lc.Report)} - {"history"}
 
 
@@ -46,7 +46,8 @@ def _to_row(r: lc.Report) -> tuple:
             r.assignee, r.acknowledged_at, r.first_response_at, r.last_response, r.resolved_at,
             r.closed_at, r.rejected_reason, r.rating,
             sla.due_at(r.received_at, r.urgency, policy),
-            sla.resolve_due_at(r.received_at, r.urgency, policy), r.updated_at or r.received_at)
+            sla.resolve_due_at(r.received_at, r.urgency, policy), r.updated_at or r.received_at,
+            r.reopened_at)
 
 
 def fold(conn: psycopg.Connection, new_reports: Iterable[ev.CitizenReport],

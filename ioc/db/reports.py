@@ -14,7 +14,7 @@ _REPORT_COLUMNS = """
     s.report_id, s.received_at, s.status, s.is_open, s.urgency, s.category, s.department,
     s.confidence, s.cues, s.needs_review, s.overridden, s.assignee, s.acknowledged_at,
     s.first_response_at, s.last_response, s.resolved_at, s.closed_at, s.rejected_reason,
-    s.rating, s.due_at, s.resolve_due_at, s.updated_at,
+    s.rating, s.due_at, s.resolve_due_at, s.updated_at, s.reopened_at,
     r.text, r.lang, r.lat, r.lon, r.ward, r.address, r.category_hint, r.source, r.photo_url,
     r.contact, r.client_key
 """
@@ -33,32 +33,42 @@ class QueueFilter:
 
 
 ORDERS = {  # the queue's orders: the most pressing first, or the newest arrivals first
-    # awaiting a first response (by time left), then reopened ones (the citizen says it is not
-    # fixed: they need another response), then the rest
-    "sla": "CASE WHEN s.first_response_at IS NULL THEN 0 WHEN s.status = 'reopened' THEN 1 "
-           "ELSE 2 END, s.due_at, s.report_id",
+    # awaiting a response, by when it is due (a reopened report needs another one, due one SLA
+    # window after its reopening: sla.respond_again_by), then the answered ones
+    "sla": "(s.first_response_at IS NOT NULL AND s.status <> 'reopened'), "
+           "CASE WHEN s.status = 'reopened' THEN s.reopened_at + (s.due_at - s.received_at) "
+           "ELSE s.due_at END, s.report_id",
     "newest": "s.received_at DESC, s.report_id",
 }
 
 
 def _search(flt: QueueFilter, params: dict) -> list[str]:
-    """A caller quotes the start of a report id, or a few words of what they wrote, with or
-    without diacritics ("ngap nuoc" finds "ngập nước")."""
-    words = (flt.search or "").strip()
+    """A caller quotes the start of a report id, or words of what they wrote, each found
+    anywhere in the text. A word typed without diacritics matches with or without them
+    ("ngap nuoc" finds "ngập nước"); one typed with them matches just those ("dương" is not
+    "đường")."""
+    words = (flt.search or "").split()
     if not words:
         return []
 
     def like(text: str) -> str:
-        return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
-    params["search_id"] = like(words) + "%"
-    params["search_text"] = "%" + like(strip_diacritics(words)) + "%"
+    found = []
+    for i, word in enumerate(words[:8]):
+        plain = strip_diacritics(word) == word
+        params[f"search_{i}"] = like(word)
+        found.append(f"translate(r.text, :vi_marked, :vi_plain) ILIKE :search_{i}" if plain
+                     else f"r.text ILIKE :search_{i}")
     params["vi_marked"], params["vi_plain"] = VI_MARKED, VI_PLAIN
-    return ["(s.report_id ILIKE :search_id "
-            "OR translate(r.text, :vi_marked, :vi_plain) ILIKE :search_text)"]
+    params["search_id"] = like(words[0])[1:]  # the start of an id
+    by_id = "s.report_id ILIKE :search_id" if len(words) == 1 else "false"
+    return [f"({by_id} OR ({' AND '.join(found)}))"]
 
 
 def _sla_condition(state: str, warn_share: float) -> str:
+    """Reports awaiting their first response, by the time left on that clock (an answered one
+    is in none of these: the queue's chips count it as responded)."""
     unanswered = "s.first_response_at IS NULL"
     if state == "breached":
         return f"{unanswered} AND s.due_at < :now"
@@ -66,8 +76,7 @@ def _sla_condition(state: str, warn_share: float) -> str:
         return (f"{unanswered} AND s.due_at >= :now AND "
                 f"s.due_at - :now <= (s.due_at - s.received_at) * {warn_share}")
     if state == "ok":
-        return (f"(s.first_response_at IS NOT NULL OR "
-                f"s.due_at - :now > (s.due_at - s.received_at) * {warn_share})")
+        return f"{unanswered} AND s.due_at - :now > (s.due_at - s.received_at) * {warn_share}"
     raise ValueError(state)
 
 

@@ -72,6 +72,7 @@ def test_first_response_time_is_kept_across_later_responses_and_reopen():
     r = lc.apply(r, event("reopen", 40))
     assert r.first_response_at == T0 + timedelta(minutes=10) and r.last_response == "b"
     assert r.status == lc.Status.REOPENED and r.is_open
+    assert r.reopened_at == T0 + timedelta(minutes=40), "from then it needs another response"
 
 
 actions = st.sampled_from(list(ReportAction))

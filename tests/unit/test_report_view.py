@@ -20,6 +20,8 @@ TRAIL = [
                                        "department": "urban", "confidence": 0.55}},
     {"ts": "2026-11-24T01:05:00+00:00", "action": "override", "actor": "op1",
      "outcome": "applied", "details": {"urgency": "urgent"}},
+    {"ts": "2026-11-24T01:05:30+00:00", "action": "reject", "actor": "op1",
+     "outcome": "applied", "details": {"reason": "duplicate"}},
     {"ts": "2026-11-24T01:06:00+00:00", "action": "override", "actor": "op2",
      "outcome": "refused", "refusal": "it is rejected, which is final",
      "details": {"urgency": "normal"}},
@@ -28,9 +30,15 @@ TRAIL = [
 
 def test_an_override_shows_from_and_to():
     newest_first = notes(TRAIL, "en")
-    assert newest_first[1] == "Urgency: Normal → Urgent"
-    assert newest_first[0] == "✖ Refused, not applied: it is rejected, which is final"
-    assert newest_first[2].startswith("Normal · ")  # what triage decided, as it was
+    assert newest_first[2] == "Urgency: Normal → Urgent"
+    assert newest_first[3].startswith("Normal · ")  # what triage decided, as it was
+
+
+def test_a_refusal_is_said_in_the_operators_words_with_the_apis_reason_on_hover():
+    assert notes(TRAIL, "vi")[0] == ("✖ Bị từ chối, không thực hiện: phản ánh lúc đó đang "
+                                     "“Từ chối”")
+    table = spec(history_table(TRAIL, "en", "Asia/Ho_Chi_Minh"))
+    assert table[3][2][5][1]["title"] == "it is rejected, which is final"
 
 
 def test_a_refused_change_does_not_become_the_from_of_the_next():

@@ -26,6 +26,13 @@ def test_urgent_is_due_two_hours_after_receipt(received):
     assert sla.due_at(received, Urgency.URGENT, POLICY) == received + timedelta(hours=2)
 
 
+@given(times, times, urgencies)
+def test_a_reopened_report_needs_another_response_one_window_after_reopening(
+        received, reopened, urgency):
+    window = sla.due_at(received, urgency, POLICY) - received
+    assert sla.respond_again_by(reopened, urgency, POLICY) == reopened + window
+
+
 @given(times, urgencies, offsets)
 def test_state_follows_time_left(received, urgency, elapsed):
     clock = sla.first_response(received, urgency, None, received + elapsed, POLICY)

@@ -71,7 +71,9 @@ def with_clock(row: dict, now: datetime) -> dict:
     clock = sla.first_response(row["received_at"], urgency, row.get("first_response_at"), now,
                                load_policy().sla)
     row = {**row, "sla_state": clock.state.value, "sla_left_s": round(clock.left_s),
-           "due_at": clock.due_at}
+           "due_at": clock.due_at,
+           "respond_again_by": sla.respond_again_by(row["reopened_at"], urgency, load_policy().sla)
+           if row.get("status") == "reopened" and row.get("reopened_at") else None}
     row.pop("client_key", None)
     row.pop("contact", None)  # the citizen's phone/e-mail stay in the database
     return row
@@ -173,7 +175,7 @@ def history_csv(report_id: str, db: DbDep):
                                                h["note"] or "",
                                                json.dumps(h["details"], ensure_ascii=False),
                                                h["outcome"] or "pending", h["refusal"] or "")])
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
+    return Response(out.getvalue(), media_type="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{report_id}-history.csv"'})
 
 
