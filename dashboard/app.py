@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dash
 import flask
-from dash import Dash, Input, Output, State, dcc, html
+from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
 
 from dashboard import auth
 from dashboard.api import ApiUnavailable
@@ -119,6 +119,11 @@ def _register_shell_callbacks(app: Dash, ctx: Context) -> None:
         buttons = [f"lang-btn{' active' if code == lang else ''}" for code in LANGS]
         return buttons + [t(key, lang) for _, _, key in PAGES] + [t("app.title", lang),
                                                                   t("lang.label", lang)]
+
+    # Dash titles a page in the language it was registered in; this says it in the chosen one.
+    app.clientside_callback(ClientsideFunction("ioc", "pageTitle"),
+                            Input("_pages_store", "data"), Input("brand-title", "children"),
+                            [Input(f"nav-{path.strip('/')}", "className") for _, path, _ in PAGES])
 
     @app.callback([Output(f"nav-{path.strip('/')}", "className") for _, path, _ in PAGES],
                   Input("url", "pathname"))

@@ -418,6 +418,17 @@
       drawAlerts();
       return window.dash_clientside.no_update;
     },
+    pageTitle: function () {  // the tab's title in the chosen language, after Dash sets its own
+      window.setTimeout(function () {
+        const active = document.querySelector(".app-header .nav-link.active");
+        if (!active) { return; }
+        const title = active.textContent + " · IOC Long Khánh";
+        const alerts = document.title.match(/^⚠ \(\d+\) /);
+        IOC.baseTitle = title;
+        document.title = (alerts ? alerts[0] : "") + title;
+      }, 60);
+      return window.dash_clientside.no_update;
+    },
     feedbackShown: function (text) {  // an action's answer, where the operator is looking
       const el = document.getElementById("action-feedback");
       if (el && text) { el.scrollIntoView({block: "nearest"}); }

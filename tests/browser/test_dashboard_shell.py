@@ -47,6 +47,7 @@ def test_language_switch_to_english_sticks(page: Page, city):
     expect(page.locator("#nav-control")).to_have_text("Control")
     expect(page.get_by_role("heading", name="Report queue")).to_be_visible()
     expect(page.locator("#clock")).to_contain_text("Vietnam time")
+    expect(page).to_have_title(re.compile(r"Control · IOC"))
 
     page.reload()  # the choice is kept in the browser (localStorage)
     expect(page.locator("#nav-control")).to_have_text("Control")
