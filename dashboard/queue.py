@@ -51,7 +51,7 @@ def sla_pill(state: str | None, lang: str) -> html.Span:
 def shown_clock(r: dict) -> tuple[str | None, object]:
     """The SLA state and due time a report's row and detail show: its first response's, or,
     once reopened, the clock of the response it needs again (sla.respond_again_by)."""
-    if r.get("status") == "reopened" and r.get("respond_again_by"):
+    if r.get("respond_again_by"):
         return "reopened", r["respond_again_by"]
     return r.get("sla_state"), r.get("due_at")
 
@@ -69,7 +69,9 @@ def countdown(state: str | None, due_at: str | datetime | None, left_s: float | 
     frozen = state in ("met", "missed")
     props = {
         "data-due": _iso(due_at), "data-state": str(state or "ok"),
-        "data-left": "" if left_s is None else str(round(float(left_s))),
+        # Only a stopped clock's figure: a running one's changes every poll, and would make every
+        # row's digest change, so every row would be redrawn (assets/queue.js draws it live).
+        "data-left": "" if left_s is None or not frozen else str(round(float(left_s))),
         "data-frozen": "1" if frozen else "0",
         "data-pos": t("sla.early_by", lang) if frozen else "{t}",
         "data-neg": t("sla.late_by", lang) if frozen else t("sla.overdue_by", lang),

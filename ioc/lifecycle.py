@@ -45,6 +45,12 @@ TRANSITIONS: dict[ReportAction, tuple[frozenset[Status], Status | None]] = {
 }
 
 
+def awaits_response_again(status: Status | str, reopened_at: datetime | None) -> bool:
+    """Reopened (the citizen says it is not fixed) and not answered since: acknowledging it does
+    not count, only a response does (the status then moves on to responded)."""
+    return reopened_at is not None and Status(status) in (Status.REOPENED, Status.ACKNOWLEDGED)
+
+
 class InvalidTransition(ValueError):
     """An action the report's state does not allow; the message says why and what to do, and
     `status` is the state that refused it (None when the event itself lacks something)."""

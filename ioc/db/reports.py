@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ioc.policy import SlaPolicy
-from ioc.text import VI_MARKED, VI_PLAIN, strip_diacritics
+from ioc.text import VI_MARKED, VI_PLAIN, normalize, strip_diacritics
 
 _REPORT_COLUMNS = """
     s.report_id, s.received_at, s.status, s.is_open, s.urgency, s.category, s.department,
@@ -32,12 +32,15 @@ class QueueFilter:
     received_after: datetime | None = None
 
 
+# A reopened report needs another response (acknowledging it does not give one): due one SLA
+# window after the reopening (lifecycle.awaits_response_again, sla.respond_again_by).
+_AGAIN = "(s.reopened_at IS NOT NULL AND s.status IN ('reopened', 'acknowledged'))"
+_WAITING = f"(s.first_response_at IS NULL OR {_AGAIN})"
+_CLOCK_START = f"(CASE WHEN {_AGAIN} THEN s.reopened_at ELSE s.received_at END)"
+_DUE = f"(CASE WHEN {_AGAIN} THEN s.reopened_at + (s.due_at - s.received_at) ELSE s.due_at END)"
+
 ORDERS = {  # the queue's orders: the most pressing first, or the newest arrivals first
-    # awaiting a response, by when it is due (a reopened report needs another one, due one SLA
-    # window after its reopening: sla.respond_again_by), then the answered ones
-    "sla": "(s.first_response_at IS NOT NULL AND s.status <> 'reopened'), "
-           "CASE WHEN s.status = 'reopened' THEN s.reopened_at + (s.due_at - s.received_at) "
-           "ELSE s.due_at END, s.report_id",
+    "sla": f"(NOT {_WAITING}), {_DUE}, s.report_id",  # awaiting a response, by when it is due
     "newest": "s.received_at DESC, s.report_id",
 }
 
@@ -47,7 +50,7 @@ def _search(flt: QueueFilter, params: dict) -> list[str]:
     anywhere in the text. A word typed without diacritics matches with or without them
     ("ngap nuoc" finds "ngập nước"); one typed with them matches just those ("dương" is not
     "đường")."""
-    words = (flt.search or "").split()
+    words = normalize(flt.search or "").split()  # stored text is NFC: so is what we look for
     if not words:
         return []
 
@@ -67,16 +70,15 @@ def _search(flt: QueueFilter, params: dict) -> list[str]:
 
 
 def _sla_condition(state: str, warn_share: float) -> str:
-    """Reports awaiting their first response, by the time left on that clock (an answered one
-    is in none of these: the queue's chips count it as responded)."""
-    unanswered = "s.first_response_at IS NULL"
+    """Reports awaiting a response, by the time left on its clock (an answered one is in none
+    of these: the queue's chips count it as responded, so the chips add up to all)."""
+    warn = f"{_DUE} - :now <= ({_DUE} - {_CLOCK_START}) * {warn_share}"
     if state == "breached":
-        return f"{unanswered} AND s.due_at < :now"
+        return f"{_WAITING} AND {_DUE} < :now"
     if state == "warning":
-        return (f"{unanswered} AND s.due_at >= :now AND "
-                f"s.due_at - :now <= (s.due_at - s.received_at) * {warn_share}")
+        return f"{_WAITING} AND {_DUE} >= :now AND {warn}"
     if state == "ok":
-        return f"{unanswered} AND s.due_at - :now > (s.due_at - s.received_at) * {warn_share}"
+        return f"{_WAITING} AND NOT ({warn})"
     raise ValueError(state)
 
 

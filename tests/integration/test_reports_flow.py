@@ -286,6 +286,10 @@ def test_a_reopened_report_needs_another_response_on_a_new_clock(api):
     assert datetime.fromisoformat(again["respond_again_by"]) == \
         datetime.fromisoformat(again["reopened_at"]) + window
     assert again["sla_state"] == "met", "the first response's clock and KPI stay as they ran"
+    r = api.post(f"/api/reports/{reopened}/actions", headers=op, json={"action": "acknowledge"})
+    assert r.status_code == 200, r.text
+    acked = stored(api, reopened)
+    assert acked["respond_again_by"] == again["respond_again_by"], "acknowledging is no response"
 
     rows = api.get("/api/reports/queue", params={"limit": 1000}).json()["reports"]
     order = [r["report_id"] for r in rows]
@@ -293,6 +297,12 @@ def test_a_reopened_report_needs_another_response_on_a_new_clock(api):
     assert order.index(reopened) < order.index(answered)
 
     def due(r: dict) -> tuple:
-        answered = r["first_response_at"] is not None and r["status"] != "reopened"
+        answered = r["first_response_at"] is not None and not r["respond_again_by"]
         return answered, datetime.fromisoformat(r["respond_again_by"] or r["due_at"])
     assert [due(r) for r in rows] == sorted(due(r) for r in rows), "by when a response is due"
+    counts = api.get("/api/reports/queue").json()["counts"]
+    assert counts["all"] == sum(counts[k] for k in ("breached", "warning", "ok", "responded"))
+    ok = [r["report_id"] for r in api.get("/api/reports/queue",
+                                          params={"sla_state": "ok", "limit": 1000}
+                                          ).json()["reports"]]
+    assert reopened in ok and answered not in ok, "a chip holds what awaits a response"

@@ -48,3 +48,16 @@ def test_an_alert_row_carries_the_citizen_text_only_as_text():
 def test_a_change_shows_in_the_signature_and_nothing_else_does():
     a, b, c = (item("R-1", html.Span(text)) for text in ("one", "one", "two"))
     assert a["sig"] == b["sig"] != c["sig"]
+
+
+def test_a_running_clock_does_not_change_a_rows_digest_but_a_stopped_one_shows_its_figure():
+    from dashboard.queue import queue_row
+
+    def row(state: str, left: int) -> dict:
+        r = {"report_id": "R-1", "status": "triaged", "urgency": "urgent", "sla_state": state,
+             "due_at": "2026-11-24T12:00:00+00:00", "received_at": "2026-11-24T10:00:00+00:00",
+             "sla_left_s": left, "text": "Cháy"}
+        return item("R-1", queue_row(r, "vi", "Asia/Ho_Chi_Minh", lambda *_: None))
+
+    assert row("ok", 3000)["sig"] == row("ok", 2999)["sig"], "the browser ticks it, not a redraw"
+    assert row("met", 3000)["sig"] != row("met", 2999)["sig"]

@@ -126,3 +126,14 @@ def test_every_refusal_reads_right_and_says_so_when_already_done(status, action)
     assert words.count(status.value) <= 1, f"names the state more than once: {message}"
     if status in ALREADY.get(action, ()):
         assert f"already {lc.TRANSITIONS[action][1].value}" in message
+
+
+def test_a_reopened_report_awaits_a_response_until_it_gets_one():
+    r = lc.apply(fresh(), event("respond", 10, note="a"))
+    r = lc.apply(lc.apply(r, event("resolve", 20)), event("reopen", 30))
+    assert lc.awaits_response_again(r.status, r.reopened_at)
+    r = lc.apply(r, event("acknowledge", 40))
+    assert lc.awaits_response_again(r.status, r.reopened_at), "acknowledging is no response"
+    r = lc.apply(r, event("respond", 50, note="b"))
+    assert not lc.awaits_response_again(r.status, r.reopened_at)
+    assert not lc.awaits_response_again(lc.Status.ACKNOWLEDGED, None)

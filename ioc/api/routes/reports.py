@@ -73,7 +73,7 @@ def with_clock(row: dict, now: datetime) -> dict:
     row = {**row, "sla_state": clock.state.value, "sla_left_s": round(clock.left_s),
            "due_at": clock.due_at,
            "respond_again_by": sla.respond_again_by(row["reopened_at"], urgency, load_policy().sla)
-           if row.get("status") == "reopened" and row.get("reopened_at") else None}
+           if lc.awaits_response_again(row["status"], row.get("reopened_at")) else None}
     row.pop("client_key", None)
     row.pop("contact", None)  # the citizen's phone/e-mail stay in the database
     return row

@@ -16,12 +16,14 @@ depends_on = None
 
 def upgrade() -> None:
     op.execute("ALTER TABLE report_state ADD COLUMN reopened_at timestamptz")
-    # Reports reopened before this column existed: their reopening is in the audit trail.
+    # Reports reopened before this column existed: their reopening is in the audit trail (a
+    # refused reopen before 0003 may be marked applied there, hence the bounds).
     op.execute("""
         UPDATE report_state s SET reopened_at = e.ts
           FROM (SELECT report_id, max(ts) AS ts FROM report_events
                  WHERE action = 'reopen' AND outcome = 'applied' GROUP BY report_id) e
-         WHERE s.report_id = e.report_id""")
+         WHERE s.report_id = e.report_id AND s.status IN ('reopened', 'acknowledged')
+           AND e.ts <= s.updated_at""")
 
 
 def downgrade() -> None:
