@@ -42,6 +42,16 @@ def respond_again_by(reopened_at: datetime, urgency: Urgency | None,
     return due_at(reopened_at, urgency, policy)
 
 
+def response_clock(received_at: datetime, urgency: Urgency | None,
+                   first_response_at: datetime | None, reopened_awaiting: datetime | None,
+                   policy: SlaPolicy) -> tuple[bool, datetime, datetime]:
+    """(awaiting a response, its clock's start, its due time): what the queue sorts and filters
+    on. `reopened_awaiting` is when a report reopened and not answered since was reopened."""
+    if reopened_awaiting is not None:
+        return True, reopened_awaiting, respond_again_by(reopened_awaiting, urgency, policy)
+    return first_response_at is None, received_at, due_at(received_at, urgency, policy)
+
+
 def resolve_due_at(received_at: datetime, urgency: Urgency | None, policy: SlaPolicy) -> datetime:
     return received_at + timedelta(hours=target(urgency, policy).resolve_h)
 

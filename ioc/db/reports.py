@@ -32,12 +32,9 @@ class QueueFilter:
     received_after: datetime | None = None
 
 
-# A reopened report needs another response (acknowledging it does not give one): due one SLA
-# window after the reopening (lifecycle.awaits_response_again, sla.respond_again_by).
-_AGAIN = "(s.reopened_at IS NOT NULL AND s.status IN ('reopened', 'acknowledged'))"
-_WAITING = f"(s.first_response_at IS NULL OR {_AGAIN})"
-_CLOCK_START = f"(CASE WHEN {_AGAIN} THEN s.reopened_at ELSE s.received_at END)"
-_DUE = f"(CASE WHEN {_AGAIN} THEN s.reopened_at + (s.due_at - s.received_at) ELSE s.due_at END)"
+# The response clock persistence writes from ioc/sla.py (sla.response_clock): whether a
+# response is awaited (the first, or another after a reopening) and from when to when.
+_WAITING, _CLOCK_START, _DUE = "s.awaiting", "s.respond_from", "s.respond_by"
 
 ORDERS = {  # the queue's orders: the most pressing first, or the newest arrivals first
     "sla": f"(NOT {_WAITING}), {_DUE}, s.report_id",  # awaiting a response, by when it is due

@@ -79,3 +79,16 @@ def test_warning_starts_with_a_quarter_of_the_target_left():
 def test_the_two_hours_cannot_be_configured_away():
     with pytest.raises(ValidationError, match="within 2 hours"):
         SlaPolicy(urgent=Target(respond_h=4, resolve_h=24))
+
+
+@given(times, urgencies, st.one_of(st.none(), offsets), st.one_of(st.none(), offsets))
+def test_the_response_clock_the_queue_runs_on(received, urgency, to_response, to_reopen):
+    responded = None if to_response is None else received + to_response
+    reopened = None if to_reopen is None else received + to_reopen
+    awaiting, start, due = sla.response_clock(received, urgency, responded, reopened, POLICY)
+    if reopened is not None:
+        assert (awaiting, start, due) == (True, reopened,
+                                          sla.respond_again_by(reopened, urgency, POLICY))
+    else:
+        assert (awaiting, start, due) == (responded is None, received,
+                                          sla.due_at(received, urgency, POLICY))
