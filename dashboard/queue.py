@@ -176,7 +176,7 @@ def _plain(name: str) -> bool:
 
 def spec(node: object) -> object:
     """A Dash html component as `[tag, {attribute: value}, *children]`, text as str: what
-    `IOC.build` in assets/queue.js turns into DOM (text only ever as text nodes)."""
+    `build` in assets/queue.js turns into DOM (text only ever as text nodes)."""
     if node is None or isinstance(node, bool):
         return None
     if isinstance(node, str | int | float):

@@ -155,7 +155,6 @@
     for (let i = 2; i < spec.length; i += 1) { el.appendChild(build(spec[i])); }
     return el;
   }
-  IOC.build = build;
 
   function morph(el, fresh) {  // the same node, new content: focus and listeners stay
     Array.from(el.attributes).forEach(function (a) {
@@ -187,7 +186,6 @@
     });
     old.forEach(function (el) { el.remove(); });
   }
-  IOC.renderList = renderList;
 
   function showSelected() {
     document.querySelectorAll("#queue-list [data-open-report]").forEach(function (row) {
@@ -208,10 +206,8 @@
   }
 
   function dismissAlerts() {
-    const shown = Array.from(document.querySelectorAll("#alert-list [data-report-id]"))
-      .map(function (el) { return el.dataset.reportId; });
     const all = (IOC.alertStore && IOC.alertStore.alerts || []).map(function (a) { return a.key; });
-    const hidden = hiddenAlerts().concat(all, shown).slice(-HIDDEN_KEPT);
+    const hidden = hiddenAlerts().concat(all).slice(-HIDDEN_KEPT);
     try { window.sessionStorage.setItem(HIDDEN_KEY, JSON.stringify(hidden)); } catch (e) { /* full */ }
     drawAlerts();
   }

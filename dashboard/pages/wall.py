@@ -139,7 +139,7 @@ def _chart_layout(fig: go.Figure) -> go.Figure:
         font={"color": "#e8eef5", "size": 20,
               "family": "Liberation Sans, Arial, DejaVu Sans, sans-serif"},
         xaxis={"visible": False}, yaxis={"autorange": "reversed", "automargin": True,
-                                         "ticksuffix": "  ", "tickfont": {"size": 21}},
+                                         "ticklabelstandoff": 10, "tickfont": {"size": 21}},
         bargap=0.28, showlegend=False)
     return fig
 
@@ -172,5 +172,5 @@ def _bar_chart(counts: list[tuple[str, int]], empty_message: str, other_label: s
     # Every label drawn (Plotly would drop every other one when they crowd, leaving bars with
     # no name); on smaller screens style.css makes them smaller instead.
     names = [citymap.hover_safe(n) for n, _ in shown]
-    fig.update_yaxes(tickmode="array", tickvals=names, ticktext=names, ticklabelstandoff=10)
+    fig.update_yaxes(tickmode="array", tickvals=names, ticktext=names)
     return fig

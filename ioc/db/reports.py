@@ -14,7 +14,7 @@ _REPORT_COLUMNS = """
     s.report_id, s.received_at, s.status, s.is_open, s.urgency, s.category, s.department,
     s.confidence, s.cues, s.needs_review, s.overridden, s.assignee, s.acknowledged_at,
     s.first_response_at, s.last_response, s.resolved_at, s.closed_at, s.rejected_reason,
-    s.rating, s.due_at, s.resolve_due_at, s.updated_at, s.reopened_at,
+    s.rating, s.due_at, s.resolve_due_at, s.updated_at, s.reopened_at, s.respond_by,
     r.text, r.lang, r.lat, r.lon, r.ward, r.address, r.category_hint, r.source, r.photo_url,
     r.contact, r.client_key
 """

@@ -72,8 +72,10 @@ def with_clock(row: dict, now: datetime) -> dict:
                                load_policy().sla)
     row = {**row, "sla_state": clock.state.value, "sla_left_s": round(clock.left_s),
            "due_at": clock.due_at,
-           "respond_again_by": sla.respond_again_by(row["reopened_at"], urgency, load_policy().sla)
+           # persistence wrote it (sla.response_clock): the response a reopened report needs
+           "respond_again_by": row["respond_by"]
            if lc.awaits_response_again(row["status"], row.get("reopened_at")) else None}
+    row.pop("respond_by", None)  # said as due_at, or as respond_again_by
     row.pop("client_key", None)
     row.pop("contact", None)  # the citizen's phone/e-mail stay in the database
     return row
