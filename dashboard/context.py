@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from dashboard.api import ApiUnavailable, CityApi
+from ioc import status
 from ioc.config import Settings
 from ioc.policy import load_policy
 
@@ -27,12 +28,11 @@ class Context:
     @classmethod
     def from_settings(cls, settings: Settings) -> Context:
         policy = load_policy()
-        # Same staleness rule as the KPI "sensors online" (ioc/api/routes/city.py).
-        interval_s = settings.sensor_interval_s / settings.scenario_speed
+        # The rules the KPIs use too (ioc.status), so the map and the tiles agree.
         return cls(api=CityApi(settings.api_base_url), tz=settings.display_tz,
-                   sensor_stale=timedelta(seconds=max(30.0, policy.sensor_stale_intervals
-                                                      * interval_s)),
-                   camera_stale=timedelta(seconds=policy.camera_stale_s),
+                   sensor_stale=status.sensor_stale_after(policy, settings.sensor_interval_s),
+                   camera_stale=status.camera_stale_after(policy, settings.camera_fps,
+                                                          settings.scenario_speed),
                    water_warn_m=policy.water_level.warn_m,
                    water_alarm_m=policy.water_level.alarm_m)
 

@@ -1,8 +1,8 @@
 """How values look on screen: Vietnam time, status colour + icon + word, sensor status.
 
 Status is never shown by colour alone (colour-blind operators): every status has an icon and a
-word too. Thresholds come from the core (`ioc.kpis` for VN_AQI, `ioc.policy` for water level);
-kinds without a project threshold are shown as plain readings.
+word too. What a status is comes from the core (`ioc.status`); this module only says how it
+looks.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dashboard.i18n import t
-from ioc.kpis import PM10_BREAKPOINTS, PM25_BREAKPOINTS, aqi_band, aqi_from
+from ioc import status
+from ioc.policy import Policy, WaterLevel
 
 
 @dataclass(frozen=True)
@@ -114,12 +115,7 @@ def number(value: float | int | None, unit: str, lang: str) -> str:
 
 def sensor_status(kind: str, value: float | None, ts: datetime | None, now: datetime,
                   stale_after: timedelta, water_warn_m: float, water_alarm_m: float) -> str:
-    """ok | warning | alarm | offline for one reading, judged at `now` (the stream's clock)."""
-    if value is None or ts is None or now - ts > stale_after:
-        return "offline"
-    if kind in ("pm25", "pm10"):
-        band = aqi_band(aqi_from(value, PM25_BREAKPOINTS if kind == "pm25" else PM10_BREAKPOINTS))
-        return {"good": "ok", "moderate": "ok", "poor": "warning"}.get(band[0], "alarm")
-    if kind == "water_level":
-        return "alarm" if value >= water_alarm_m else "warning" if value >= water_warn_m else "ok"
-    return "ok"
+    """ok | warning | alarm | offline for one reading, judged at `now` (the stream's clock) by
+    the core's rule (ioc.status), the same one the KPIs use."""
+    policy = Policy(water_level=WaterLevel(warn_m=water_warn_m, alarm_m=water_alarm_m))
+    return status.reading_status(kind, value, ts, now, stale_after, policy)

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 _COLUMNS = """
     s.report_id, s.received_at, s.status, s.urgency, s.category, s.department,
-    s.first_response_at, s.last_response, s.rejected_reason, s.updated_at,
+    s.first_response_at, s.last_response, s.rejected_reason, s.updated_at, s.awaiting,
+    s.respond_by, s.resolve_due_at,
     r.text, r.lat, r.lon, r.address, r.category_hint, r.photo_url
 """
 

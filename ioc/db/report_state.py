@@ -26,8 +26,10 @@ STATE_COLUMNS = (
     "report_id", "received_at", "status", "is_open", "urgency", "category", "department",
     "confidence", "cues", "needs_review", "overridden", "assignee", "acknowledged_at",
     "first_response_at", "last_response", "resolved_at", "closed_at", "rejected_reason",
-    "rating", "due_at", "resolve_due_at", "updated_at", "reopened_at", "awaiting",
-    "respond_from", "respond_by")
+    "rating", "updated_at", "reopened_at",
+    # the SLA's instants (sla.Instants), in its field order
+    "due_at", "warn_at", "resolve_due_at", "awaiting", "respond_kind", "respond_warn_at",
+    "respond_by")
 _REPORT_FIELDS = {f.name for f in fields(lc.Report)} - {"history"}
 
 
@@ -40,18 +42,16 @@ def _from_row(row: dict) -> lc.Report:
 
 
 def _to_row(r: lc.Report) -> tuple:
-    policy = load_policy().sla
-    clock = sla.response_clock(r.received_at, r.urgency, r.first_response_at,
-                               r.reopened_at if lc.awaits_response_again(r.status, r.reopened_at)
-                               else None, policy)
+    i = sla.instants(r.received_at, r.urgency, r.first_response_at,
+                            r.reopened_at if lc.awaits_response_again(r.status, r.reopened_at)
+                            else None, load_policy().sla)
     return (r.report_id, r.received_at, r.status.value, r.is_open,
             r.urgency.value if r.urgency else None, r.category, r.department, r.confidence,
             json.dumps(list(r.cues), ensure_ascii=False), r.needs_review, r.overridden,
             r.assignee, r.acknowledged_at, r.first_response_at, r.last_response, r.resolved_at,
-            r.closed_at, r.rejected_reason, r.rating,
-            sla.due_at(r.received_at, r.urgency, policy),
-            sla.resolve_due_at(r.received_at, r.urgency, policy), r.updated_at or r.received_at,
-            r.reopened_at, *clock)
+            r.closed_at, r.rejected_reason, r.rating, r.updated_at or r.received_at,
+            r.reopened_at, i.due_at, i.warn_at, i.resolve_due_at, i.awaiting,
+            i.respond_kind.value, i.respond_warn_at, i.respond_by)
 
 
 def fold(conn: psycopg.Connection, new_reports: Iterable[ev.CitizenReport],

@@ -7,14 +7,14 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from ioc.policy import SlaPolicy
 from ioc.text import VI_MARKED, VI_PLAIN, normalize, strip_diacritics
 
 _REPORT_COLUMNS = """
     s.report_id, s.received_at, s.status, s.is_open, s.urgency, s.category, s.department,
     s.confidence, s.cues, s.needs_review, s.overridden, s.assignee, s.acknowledged_at,
     s.first_response_at, s.last_response, s.resolved_at, s.closed_at, s.rejected_reason,
-    s.rating, s.due_at, s.resolve_due_at, s.updated_at, s.reopened_at, s.respond_by,
+    s.rating, s.updated_at, s.reopened_at, s.due_at, s.warn_at, s.resolve_due_at, s.awaiting,
+    s.respond_kind, s.respond_warn_at, s.respond_by,
     r.text, r.lang, r.lat, r.lon, r.ward, r.address, r.category_hint, r.source, r.photo_url,
     r.contact, r.client_key
 """
@@ -32,12 +32,8 @@ class QueueFilter:
     received_after: datetime | None = None
 
 
-# The response clock persistence writes from ioc/sla.py (sla.response_clock): whether a
-# response is awaited (the first, or another after a reopening) and from when to when.
-_WAITING, _CLOCK_START, _DUE = "s.awaiting", "s.respond_from", "s.respond_by"
-
 ORDERS = {  # the queue's orders: the most pressing first, or the newest arrivals first
-    "sla": f"(NOT {_WAITING}), {_DUE}, s.report_id",  # awaiting a response, by when it is due
+    "sla": "(NOT s.awaiting), s.respond_by, s.report_id",  # awaiting a response, by its due time
     "newest": "s.received_at DESC, s.report_id",
 }
 
@@ -66,17 +62,13 @@ def _search(flt: QueueFilter, params: dict) -> list[str]:
     return [f"({by_id} OR ({' AND '.join(found)}))"]
 
 
-def _sla_condition(state: str, warn_share: float) -> str:
-    """Reports awaiting a response, by the time left on its clock (an answered one is in none
-    of these: the queue's chips count it as responded, so the chips add up to all)."""
-    warn = f"{_DUE} - :now <= ({_DUE} - {_CLOCK_START}) * {warn_share}"
-    if state == "breached":
-        return f"{_WAITING} AND {_DUE} < :now"
-    if state == "warning":
-        return f"{_WAITING} AND {_DUE} >= :now AND {warn}"
-    if state == "ok":
-        return f"{_WAITING} AND NOT ({warn})"
-    raise ValueError(state)
+# The instants persistence stored from ioc/sla.py (sla.instants) for the response awaited now:
+# the same comparisons as sla.clock, so the chips and the rows' states agree.
+SLA_CONDITIONS = {
+    "breached": "s.awaiting AND :now > s.respond_by",
+    "warning": "s.awaiting AND :now >= s.respond_warn_at AND :now <= s.respond_by",
+    "ok": "s.awaiting AND :now < s.respond_warn_at",
+}  # an answered report is in none of these: the chips count it as responded, so they add up
 
 
 def _filters(flt: QueueFilter, params: dict) -> list[str]:
@@ -93,8 +85,8 @@ def _filters(flt: QueueFilter, params: dict) -> list[str]:
     return where + _search(flt, params)
 
 
-def queue(conn: sa.Connection, now: datetime, flt: QueueFilter, policy: SlaPolicy,
-          limit: int, offset: int = 0, order: str = "sla") -> tuple[list[dict], int]:
+def queue(conn: sa.Connection, now: datetime, flt: QueueFilter, limit: int, offset: int = 0,
+          order: str = "sla") -> tuple[list[dict], int]:
     """Open reports; by default unanswered first, then by due time (the breached are due
     earliest)."""
     params: dict = {"now": now, "limit": limit, "offset": offset}
@@ -103,7 +95,7 @@ def queue(conn: sa.Connection, now: datetime, flt: QueueFilter, policy: SlaPolic
         where.append("s.status = ANY(:statuses)")
         params["statuses"] = list(flt.statuses)
     if flt.sla_state:
-        where.append(_sla_condition(flt.sla_state, policy.warn_share_left))
+        where.append(SLA_CONDITIONS[flt.sla_state])
     clause = " AND ".join(where)
     rows = conn.execute(sa.text(
         f"SELECT {_REPORT_COLUMNS} FROM report_state s JOIN citizen_reports r USING (report_id) "
@@ -115,18 +107,15 @@ def queue(conn: sa.Connection, now: datetime, flt: QueueFilter, policy: SlaPolic
     return [dict(r) for r in rows], total
 
 
-def queue_counts(conn: sa.Connection, now: datetime, flt: QueueFilter,
-                 policy: SlaPolicy) -> dict[str, int]:
+def queue_counts(conn: sa.Connection, now: datetime, flt: QueueFilter) -> dict[str, int]:
     """Open reports per SLA state (and responded) under the same filters, but for the state and
     status filters themselves: what the queue's chips show."""
     params: dict = {"now": now}
     where = _filters(flt, params)
-    share = policy.warn_share_left
     row = conn.execute(sa.text(
         "SELECT count(*) AS all, "
-        f"count(*) FILTER (WHERE {_sla_condition('breached', share)}) AS breached, "
-        f"count(*) FILTER (WHERE {_sla_condition('warning', share)}) AS warning, "
-        f"count(*) FILTER (WHERE {_sla_condition('ok', share)}) AS ok, "
+        + "".join(f"count(*) FILTER (WHERE {SLA_CONDITIONS[state]}) AS {state}, "
+                  for state in ("breached", "warning", "ok")) +
         "count(*) FILTER (WHERE s.status = 'responded') AS responded "
         "FROM report_state s JOIN citizen_reports r USING (report_id) "
         f"WHERE {' AND '.join(where)}"), params).mappings().one()

@@ -43,7 +43,8 @@ def test_report_lifecycle_through_the_queue(api):
     assert report["urgency"] == "urgent" and report["category"] == "flooding"
     assert report["cues"] and all(c.lower() in text.lower() for c in report["cues"])
     assert report["sla_state"] == "ok"
-    assert report["due_at"] == r.json()["expected_response_by"], "urgent: due 2 h after receipt"
+    assert datetime.fromisoformat(report["due_at"]) == datetime.fromisoformat(
+        r.json()["expected_response_by"]), "urgent: due 2 h after receipt"
     assert report["ward"], "the ward is found from the location"
     queue = api.get("/api/reports/queue").json()
     assert [x["report_id"] for x in queue["reports"]] == [report_id]
@@ -286,6 +287,13 @@ def test_a_reopened_report_needs_another_response_on_a_new_clock(api):
     assert datetime.fromisoformat(again["respond_again_by"]) == \
         datetime.fromisoformat(again["reopened_at"]) + window
     assert again["sla_state"] == "met", "the first response's clock and KPI stay as they ran"
+    assert again["clock"]["kind"] == "response_again" and again["clock"]["state"] == "ok"
+    assert datetime.fromisoformat(again["clock"]["due_at"]) == datetime.fromisoformat(
+        again["respond_again_by"]), "the row's clock is the response awaited now"
+    open311 = api.get(f"/open311/v2/requests/{reopened}.json").json()[0]
+    assert datetime.fromisoformat(open311["expected_datetime"]) == datetime.fromisoformat(
+        again["respond_again_by"]).replace(microsecond=0), \
+        "Open311 reads the same instant (to the second): the response due next"
     r = api.post(f"/api/reports/{reopened}/actions", headers=op, json={"action": "acknowledge"})
     assert r.status_code == 200, r.text
     acked = stored(api, reopened)

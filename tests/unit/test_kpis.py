@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ioc import kpis
+from ioc import aqi, kpis
+from ioc.policy import WaterLevel
 
 NOW = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
 
@@ -14,13 +15,13 @@ NOW = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
     (500, 500), (900, 500),
 ])
 def test_pm25_sub_index_follows_the_vn_aqi_breakpoints(pm25, expected):
-    assert kpis.aqi_from(pm25, kpis.PM25_BREAKPOINTS) == expected
+    assert aqi.aqi_from(pm25, aqi.PM25_BREAKPOINTS) == expected
 
 
 def test_aqi_is_the_worst_pollutant():
-    assert kpis.vn_aqi(10, 200) == kpis.aqi_from(200, kpis.PM10_BREAKPOINTS)
-    assert kpis.vn_aqi(None, None) is None
-    assert kpis.aqi_band(151)[0] == "bad"
+    assert aqi.vn_aqi(10, 200) == aqi.aqi_from(200, aqi.PM10_BREAKPOINTS)
+    assert aqi.vn_aqi(None, None) is None
+    assert aqi.aqi_band(151)[0] == "bad"
 
 
 def test_online_share_counts_stale_and_silent_sources_as_offline():
@@ -56,7 +57,7 @@ def _compute(inputs):
     return {k.key: k for k in kpis.compute(
         inputs, NOW, window_start=NOW - timedelta(hours=48), day_start=NOW - timedelta(hours=8),
         sensor_stale=timedelta(minutes=1), camera_stale=timedelta(minutes=1),
-        water_warn_m=1.2, water_alarm_m=1.5)}
+        water=WaterLevel(warn_m=1.2, alarm_m=1.5))}
 
 
 def test_compute_uses_only_fresh_readings_and_flags_thresholds():

@@ -82,13 +82,34 @@ def test_the_two_hours_cannot_be_configured_away():
 
 
 @given(times, urgencies, st.one_of(st.none(), offsets), st.one_of(st.none(), offsets))
-def test_the_response_clock_the_queue_runs_on(received, urgency, to_response, to_reopen):
+def test_the_instants_persistence_stores(received, urgency, to_response, to_reopen):
     responded = None if to_response is None else received + to_response
     reopened = None if to_reopen is None else received + to_reopen
-    awaiting, start, due = sla.response_clock(received, urgency, responded, reopened, POLICY)
+    i = sla.instants(received, urgency, responded, reopened, POLICY)
+    assert (i.due_at, i.resolve_due_at) == (sla.due_at(received, urgency, POLICY),
+                                            sla.resolve_due_at(received, urgency, POLICY))
+    assert i.warn_at == sla.warn_at(received, i.due_at, POLICY)
     if reopened is not None:
-        assert (awaiting, start, due) == (True, reopened,
-                                          sla.respond_again_by(reopened, urgency, POLICY))
+        again = sla.respond_again_by(reopened, urgency, POLICY)
+        assert (i.awaiting, i.respond_kind, i.respond_by) == (
+            True, sla.ClockKind.RESPONSE_AGAIN, again)
+        assert i.respond_warn_at == sla.warn_at(reopened, again, POLICY)
     else:
-        assert (awaiting, start, due) == (responded is None, received,
-                                          sla.due_at(received, urgency, POLICY))
+        assert (i.awaiting, i.respond_kind, i.respond_warn_at, i.respond_by) == (
+            responded is None, sla.ClockKind.FIRST_RESPONSE, i.warn_at, i.due_at)
+
+
+@given(times, urgencies, offsets)
+def test_a_clock_from_stored_instants_agrees_with_one_from_the_facts(received, urgency, elapsed):
+    i = sla.instants(received, urgency, None, None, POLICY)
+    now = received + elapsed
+    assert sla.clock(now, warn_at=i.warn_at, due_at=i.due_at) == sla.first_response(
+        received, urgency, None, now, POLICY)
+
+
+def test_the_clock_turns_at_its_instants():
+    due, warn = T0 + timedelta(hours=2), T0 + timedelta(minutes=90)
+    states = [sla.clock(now, warn_at=warn, due_at=due).state
+              for now in (warn - timedelta(microseconds=1), warn, due,
+                          due + timedelta(microseconds=1))]
+    assert states == ["ok", "warning", "warning", "breached"]

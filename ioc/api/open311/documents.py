@@ -3,7 +3,8 @@
 Services are the taxonomy's categories (service_code = category code, group = department).
 A request's `status` is `open` or `closed` as `ioc.lifecycle` says; `status_notes` is the last
 response the citizen can see, or why the report was rejected; `expected_datetime` is the SLA's
-due time for what comes next (the first response, then the resolution).
+due time for what comes next, as persistence stored it from ioc/sla.py: the response awaited
+(the first one, or another after a reopening), else the resolution.
 """
 
 from __future__ import annotations
@@ -11,10 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from ioc import events as ev
 from ioc import lifecycle as lc
-from ioc import sla
-from ioc.policy import SlaPolicy
 from ioc.taxonomy import Taxonomy
 
 JURISDICTION_ID = "longkhanh.dongnai.gov.vn"
@@ -71,18 +69,13 @@ def status_notes(row: dict) -> str | None:
     return row["last_response"]
 
 
-def expected_at(row: dict, policy: SlaPolicy) -> datetime | None:
-    status = lc.Status(row["status"])
-    if status not in lc.OPEN:
+def expected_at(row: dict) -> datetime | None:
+    if lc.Status(row["status"]) not in lc.OPEN:
         return None
-    urgency = ev.Urgency(row["urgency"]) if row.get("urgency") else None
-    if row["first_response_at"] is None:
-        return sla.due_at(row["received_at"], urgency, policy)
-    return sla.resolve_due_at(row["received_at"], urgency, policy)
+    return row["respond_by"] if row["awaiting"] else row["resolve_due_at"]
 
 
-def service_request(row: dict, taxonomy: Taxonomy, policy: SlaPolicy, tz: ZoneInfo,
-                    base_url: str) -> dict:
+def service_request(row: dict, taxonomy: Taxonomy, tz: ZoneInfo, base_url: str) -> dict:
     """One report (a row of report_state joined with citizen_reports) as an Open311 request."""
     code = row["category"] or row["category_hint"]
     category = taxonomy.category(code) if code in taxonomy.codes else None
@@ -91,7 +84,7 @@ def service_request(row: dict, taxonomy: Taxonomy, policy: SlaPolicy, tz: ZoneIn
     # A department the taxonomy no longer has (renamed since) is shown by its code.
     department = (taxonomy.department(department_code) if department_code in known else None)
     open_ = lc.Status(row["status"]) in lc.OPEN
-    expected = expected_at(row, policy)
+    expected = expected_at(row)
     media = row["photo_url"]
     if media and media.startswith("/"):
         media = base_url.rstrip("/") + media

@@ -278,8 +278,8 @@ def list_requests(
         flt = q311.RequestFilter(service_codes=codes, start_at=start, end_at=end,
                                  is_open=_is_open(status))
     rows = q311.requests(db, flt, page_size, (page - 1) * page_size)
-    policy, base = load_policy().sla, str(request.base_url)
-    return render(fmt, [doc.service_request(r, taxonomy, policy, tz, base) for r in rows],
+    base = str(request.base_url)
+    return render(fmt, [doc.service_request(r, taxonomy, tz, base) for r in rows],
                   "service_requests", "request")
 
 
@@ -287,8 +287,7 @@ def list_requests(
 def get_request(service_request_id: str, fmt: FormatDep, request: Request, db: DbDep,
                 settings: SettingsDep) -> Response:
     row = report_or_404(db, service_request_id, noun="service request")
-    document = doc.service_request(row, load_taxonomy(), load_policy().sla, _tz(settings),
-                                   str(request.base_url))
+    document = doc.service_request(row, load_taxonomy(), _tz(settings), str(request.base_url))
     return render(fmt, [document], "service_requests", "request")
 
 

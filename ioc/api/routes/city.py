@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
-from ioc import kpis
+from ioc import kpis, status
+from ioc.api import models
 from ioc.api.deps import ClockDep, DbDep, SettingsDep
-from ioc.city import load_city
+from ioc.city import City, load_city
 from ioc.db import queries
 from ioc.policy import load_policy
 from ioc.taxonomy import load_taxonomy
@@ -18,7 +19,8 @@ from ioc.taxonomy import load_taxonomy
 router = APIRouter(prefix="/api", tags=["city"])
 
 
-@router.get("/kpis", summary="The city's KPIs over a time window")
+@router.get("/kpis", summary="The city's KPIs over a time window",
+            response_model=models.KpiReport)
 def get_kpis(db: DbDep, clock: ClockDep, settings: SettingsDep,
              window_h: Annotated[float, Query(gt=0, le=24 * 366,
                                               description="Window in hours, ending now")] = 24,
@@ -40,20 +42,20 @@ def get_kpis(db: DbDep, clock: ClockDep, settings: SettingsDep,
     local = now.astimezone(ZoneInfo(settings.display_tz))
     day_start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
     policy = load_policy()
-    # Staleness in scenario time: readings and frames are stamped by the scenario clock.
-    frame_period_s = settings.scenario_speed / settings.camera_fps if settings.camera_fps else 0
     values = kpis.compute(
         inputs, now, window_start=window_start, day_start=day_start,
-        sensor_stale=timedelta(seconds=policy.sensor_stale_intervals * settings.sensor_interval_s),
-        camera_stale=timedelta(seconds=max(policy.camera_stale_s, 3 * frame_period_s)),
-        water_warn_m=policy.water_level.warn_m, water_alarm_m=policy.water_level.alarm_m)
+        sensor_stale=status.sensor_stale_after(policy, settings.sensor_interval_s),
+        camera_stale=status.camera_stale_after(policy, settings.camera_fps,
+                                               settings.scenario_speed),
+        water=policy.water_level)
     return {"now": now, "window_h": window_h, "ward": ward, "category": category,
-            "kpis": [k.__dict__ for k in values]}
+            "kpis": values}
 
 
-@router.get("/city", summary="The city model: wards, roads, sensors, cameras")
+@router.get("/city", summary="The city model: wards, roads, sensors, cameras",
+            response_model=City)
 def get_city():
-    return load_city().model_dump(mode="json")
+    return load_city()
 
 
 @router.get("/sensors/latest", summary="The newest reading of every sensor")

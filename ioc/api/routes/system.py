@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request, Response
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from prometheus_client.core import CounterMetricFamily
 
 from ioc.api.deps import ClockDep, SettingsDep
+from ioc.api.models import Health
 from ioc.db import queries
 from ioc.embedded import port_open
 from ioc.health import WorkerBeat, assess
@@ -53,12 +53,15 @@ def _check(request: Request, settings, now) -> tuple[bool, dict]:
 
 
 @router.get("/health", summary="Broker, database and every worker's liveness and lag",
-            responses={503: {"description": "Something is down; `problems` names it"}})
+            response_model=Health,
+            responses={503: {"model": Health,
+                             "description": "Something is down; `problems` names it"}})
 def health(request: Request, settings: SettingsDep, clock: ClockDep):
     # Heartbeats are stamped with wall time: process liveness is not scenario time.
     healthy, body = _check(request, settings, datetime.now(UTC))
     body["clock"] = {"now": clock.now(), "speed": settings.scenario_speed}  # the stream's "now"
-    return JSONResponse(jsonable_encoder(body), status_code=200 if healthy else 503)
+    return JSONResponse(Health.model_validate(body).model_dump(mode="json"),
+                        status_code=200 if healthy else 503)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

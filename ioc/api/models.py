@@ -1,0 +1,156 @@
+"""What the API answers, one model per resource: FastAPI serves them as `response_model`s (so
+`/openapi.json` documents them) and the dashboard parses the answers with the same models, so a
+renamed field fails a test instead of blanking a panel.
+
+A model is also the allow-list of what leaves the API: fields it does not name (the citizen's
+contact, the client key) are never sent. Pydantic only: the dashboard imports this without
+FastAPI or a database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from ioc import lifecycle as lc
+from ioc import sla
+from ioc.events import ReportAction, ReportSource, Urgency
+from ioc.kpis import Kpi
+
+
+class _Out(BaseModel):
+    # Unknown fields are dropped, not refused: a dashboard keeps working against a newer API.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class SlaClock(_Out):
+    """The clock a report's row shows: the response awaited now (the first, or another after a
+    reopening), or the first response's, stopped, once answered."""
+
+    kind: sla.ClockKind
+    state: sla.SlaState
+    due_at: AwareDatetime
+    warn_at: AwareDatetime
+    left_s: int = Field(description="Seconds to the due time, negative when late; frozen once "
+                                    "responded (how early or late the response was)")
+
+    @property
+    def running(self) -> bool:
+        return self.state not in (sla.SlaState.MET, sla.SlaState.MISSED)
+
+
+class QueueCounts(_Out):
+    """Open reports per SLA state under the queue's filters: what its chips show."""
+
+    all: int
+    breached: int
+    warning: int
+    ok: int
+    responded: int
+
+
+class ReportRow(_Out):
+    """One open report in the operator's queue."""
+
+    report_id: str
+    received_at: AwareDatetime
+    status: lc.Status
+    is_open: bool
+    urgency: Urgency | None = None
+    category: str | None = None
+    department: str | None = None
+    confidence: float | None = None
+    cues: list[str] = []
+    needs_review: bool = False
+    overridden: bool = False
+    assignee: str | None = None
+    acknowledged_at: AwareDatetime | None = None
+    first_response_at: AwareDatetime | None = None
+    last_response: str | None = Field(None, description="What the citizen sees")
+    resolved_at: AwareDatetime | None = None
+    closed_at: AwareDatetime | None = None
+    rejected_reason: str | None = None
+    rating: int | None = None
+    updated_at: AwareDatetime
+    reopened_at: AwareDatetime | None = None
+    text: str
+    lang: str | None = None
+    lat: float
+    lon: float
+    ward: str | None = None
+    address: str | None = None
+    category_hint: str | None = None
+    source: ReportSource
+    photo_url: str | None = None
+    # The first response's clock (its KPI: answered within 2 h) ...
+    due_at: AwareDatetime
+    warn_at: AwareDatetime
+    sla_state: sla.SlaState
+    sla_left_s: int
+    resolve_due_at: AwareDatetime
+    # ... and the one the queue runs on
+    respond_again_by: AwareDatetime | None = Field(
+        None, description="Reopened and not answered since: another response is due then")
+    clock: SlaClock
+
+
+class Queue(_Out):
+    now: AwareDatetime = Field(description="The stream's clock the SLA states were judged at")
+    total: int
+    counts: QueueCounts
+    reports: list[ReportRow]
+
+
+class HistoryEntry(_Out):
+    ts: AwareDatetime
+    action: str  # receive, triage, or a lifecycle action
+    actor: str | None = None
+    note: str | None = None
+    details: dict[str, Any] = {}
+    outcome: Literal["applied", "refused"] | None = Field(
+        None, description="None while the action waits to be judged")
+    refusal: str | None = None
+
+
+class ReportDetail(ReportRow):
+    allowed_actions: list[ReportAction]
+    history: list[HistoryEntry]
+
+
+class KpiReport(_Out):
+    now: AwareDatetime
+    window_h: float
+    ward: str | None = None
+    category: str | None = None
+    kpis: list[Kpi]
+
+
+class PartHealth(_Out):
+    status: Literal["ok", "down"]
+    detail: str | None = None
+
+
+class WorkerHealth(_Out):
+    status: Literal["ok", "lagging", "down"]
+    instances: int
+    lag_s: float | None = None
+    processed: int
+    dead_lettered: int
+    last_seen: datetime | None = None
+
+
+class StreamClock(_Out):
+    now: AwareDatetime = Field(description="The stream's 'now' (scenario or replay time)")
+    speed: float
+
+
+class Health(_Out):
+    status: Literal["ok", "down"]
+    checked_at: AwareDatetime
+    problems: list[str]
+    broker: PartHealth
+    database: PartHealth
+    workers: dict[str, WorkerHealth]
+    clock: StreamClock

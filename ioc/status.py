@@ -1,0 +1,59 @@
+"""One rule per status, used by the KPIs (API, wall) and the map alike: when a sensor or a
+camera counts as offline, and what a reading says (ok, warning, alarm) against the policy's
+thresholds. Pure.
+
+Staleness is judged on the stream's clock: readings and frames are stamped by the scenario
+clock, so "silent for three intervals" is three scenario intervals at any scenario speed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+from ioc.aqi import BREAKPOINTS, aqi_band, aqi_from
+from ioc.policy import Policy, WaterLevel
+
+Status = Literal["ok", "warning", "alarm", "unknown", "offline"]
+_AQI_STATUS = {"good": "ok", "moderate": "ok", "poor": "warning"}  # worse bands: alarm
+
+
+def sensor_stale_after(policy: Policy, sensor_interval_s: float) -> timedelta:
+    """A sensor silent this long (scenario time) is offline."""
+    return timedelta(seconds=policy.sensor_stale_intervals * sensor_interval_s)
+
+
+def camera_stale_after(policy: Policy, camera_fps: float, scenario_speed: float) -> timedelta:
+    """A camera silent this long (scenario time) is offline: the policy's limit, or three
+    frames when a sped-up scenario spaces its frames further apart than that."""
+    frame_period_s = scenario_speed / camera_fps if camera_fps else 0.0
+    return timedelta(seconds=max(policy.camera_stale_s, 3 * frame_period_s))
+
+
+def is_online(last_seen: datetime | None, now: datetime, stale_after: timedelta) -> bool:
+    return last_seen is not None and now - last_seen <= stale_after
+
+
+def aqi_status(aqi: int | None) -> Status:
+    if aqi is None:
+        return "unknown"
+    return _AQI_STATUS.get(aqi_band(aqi)[0], "alarm")
+
+
+def water_status(level_m: float | None, water: WaterLevel) -> Status:
+    if level_m is None:
+        return "unknown"
+    return "alarm" if level_m >= water.alarm_m else "warning" if level_m >= water.warn_m else "ok"
+
+
+def reading_status(kind: str, value: float | None, ts: datetime | None, now: datetime,
+                   stale_after: timedelta, policy: Policy) -> Status:
+    """ok | warning | alarm | offline for one sensor's newest reading, judged at `now`. Kinds
+    without a project threshold are "ok" while they report."""
+    if value is None or not is_online(ts, now, stale_after):
+        return "offline"
+    if kind in BREAKPOINTS:
+        return aqi_status(aqi_from(value, BREAKPOINTS[kind]))
+    if kind == "water_level":
+        return water_status(value, policy.water_level)
+    return "ok"
