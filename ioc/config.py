@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,9 +32,10 @@ class Settings(BaseSettings):
     broker_port: int = Field(9092, ge=1, le=65535, description="Embedded broker port")
     broker_memory_mb: int = Field(
         1024, ge=64, description="Embedded broker memory budget; above it the broker is drained "
-                                 "and restarted (it keeps everything in memory)")
+        "and restarted (it keeps everything in memory)")
     db_port: int = Field(5433, ge=1, le=65535, description="Embedded PostgreSQL port")
-    api_url: str = Field("", description="API base URL the dashboard calls (default from host/port)")
+    api_url: str = Field(
+        "", description="API base URL the dashboard calls (default from host/port)")
 
     # The city and its scenario.
     seed: int = Field(7, description="Scenario seed: the same seed gives the same city")
@@ -57,11 +59,14 @@ class Settings(BaseSettings):
     heartbeat_interval_s: float = Field(2.0, gt=0, description="Worker heartbeat period")
     worker_stale_s: float = Field(15.0, gt=0, description="A worker silent this long is down")
     worker_lag_warn_s: float = Field(10.0, gt=0, description="A worker this far behind is lagging")
-    expected_workers: str = Field("persistence,triage", description="Workers /health expects, comma-separated")
+    expected_workers: str = Field(
+        "persistence,triage", description="Workers /health expects, comma-separated")
 
     display_tz: str = Field("Asia/Ho_Chi_Minh", description="Time zone times are shown in")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
-    secret_key: SecretStr = Field(SecretStr("dev-only-change-me"), description="Signs sessions; set a long random value outside development")
+    secret_key: SecretStr = Field(
+        SecretStr("dev-only-change-me"),
+        description="Signs sessions; set a long random value outside development")
 
     @field_validator("db_schema")
     @classmethod
@@ -90,6 +95,22 @@ class Settings(BaseSettings):
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
+
+    def as_env(self) -> dict[str, str]:
+        """Every setting as the `IOC_*` variable that parses back to it, so a child process
+        started with these sees exactly this configuration. A setting that is None is left
+        unset (its default); a secret is written out, since the child needs it."""
+        env = {}
+        for name, value in self.model_dump(mode="json").items():
+            setting = getattr(self, name)
+            if setting is None:
+                continue
+            if isinstance(setting, SecretStr):
+                value = setting.get_secret_value()
+            # Strings as they are; numbers, booleans and anything composite as JSON, which
+            # pydantic-settings reads back into the field's type.
+            env[f"IOC_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
+        return env
 
 
 @lru_cache

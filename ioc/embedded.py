@@ -72,15 +72,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait(predicate, timeout_s: float, what: str, proc: subprocess.Popen | None = None) -> None:
+def _wait(predicate, timeout_s: float, what: str, proc: subprocess.Popen | None = None,
+          log: Path | None = None) -> None:
+    see = f"; its log is {log}" if log else ""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if predicate():
             return
         if proc is not None and proc.poll() is not None:
-            raise EmbeddedError(f"{what} exited with code {proc.returncode} while starting")
+            raise EmbeddedError(f"{what} exited with code {proc.returncode} while starting{see}")
         time.sleep(0.05)
-    raise EmbeddedError(f"{what} did not become ready within {timeout_s:.0f} s")
+    raise EmbeddedError(f"{what} did not become ready within {timeout_s:.0f} s{see}")
 
 
 @dataclass
@@ -111,7 +113,8 @@ class EmbeddedBroker:
             env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             preexec_fn=die_with_parent,
         )
-        _wait(lambda: port_open(self.host, self.port), 10, "the embedded broker", self.proc)
+        _wait(lambda: port_open(self.host, self.port), 10, "the embedded broker", self.proc,
+              self.log_path)
         logger.info("embedded broker started", extra={"bootstrap": self.bootstrap,
                                                       "pid": self.proc.pid})
         return self
@@ -159,12 +162,13 @@ class EmbeddedPostgres:
         if self.fast_unsafe:
             args += ["-c", "fsync=off", "-c", "synchronous_commit=off",
                      "-c", "full_page_writes=off"]
-        log = open(self.data_dir / "postgres.log", "ab")  # noqa: SIM115
+        log_path = self.data_dir / "postgres.log"
+        log = open(log_path, "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
                                      user=user.pw_uid if user else None,
                                      group=user.pw_gid if user else None,
                                      start_new_session=True, preexec_fn=die_with_parent)
-        _wait(self._ready, 30, "the embedded PostgreSQL", self.proc)
+        _wait(self._ready, 30, "the embedded PostgreSQL", self.proc, log_path)
         self._ensure_database()
         logger.info("embedded PostgreSQL started", extra={"port": self.port, "pid": self.proc.pid,
                                                           "data_dir": str(self.pgdata)})

@@ -27,7 +27,6 @@ class Status(StrEnum):
 
 OPEN = frozenset({Status.RECEIVED, Status.TRIAGED, Status.ACKNOWLEDGED, Status.RESPONDED,
                   Status.REOPENED})
-FINAL = frozenset({Status.CLOSED, Status.REJECTED})
 REJECT_REASONS = ("duplicate", "spam", "out_of_scope")
 
 # action -> (states it may be taken from, state it leads to; None keeps the state)

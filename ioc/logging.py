@@ -1,4 +1,8 @@
-"""JSON-lines logging on stderr, with context from `extra={...}` as fields."""
+"""JSON-lines logging, with context from `extra={...}` as fields.
+
+A child of `ioc up` logs to stderr, which its supervisor sends to `<data_dir>/logs/<name>.log`;
+`ioc up` itself logs to `up.log` there, and keeps the terminal for short lines a person reads.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -32,14 +37,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
-def setup_logging(level: str = "INFO", process_name: str = "") -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def setup_logging(level: str = "INFO", process_name: str = "",
+                  log_file: Path | None = None) -> None:
+    """JSON lines on stderr, or appended to `log_file` (its folder is created) when given."""
+    if log_file is None:
+        handler: logging.Handler = logging.StreamHandler(sys.stderr)
+    else:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(log_file, encoding="utf-8")
     handler.setFormatter(JsonFormatter(process_name))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # Client libraries are chatty at INFO; their warnings still come through.
-    for noisy in ("uvicorn.access", "alembic.runtime.migration", "werkzeug", "httpx"):
+    logging.captureWarnings(True)  # a library's warning is a log line too, not a stray stderr one
+    # Client libraries are chatty at INFO (Alembic announces each plugin it loads); their
+    # warnings still come through.
+    for noisy in ("uvicorn.access", "alembic", "werkzeug", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # kafka-python warns about every slow event-loop turn; its errors still come through.
     logging.getLogger("kafka").setLevel(logging.ERROR)

@@ -93,8 +93,8 @@ class Supervisor:
                     "service": service.name, "exit_code": proc.returncode,
                     "ran_s": round(ran_s, 1), "restart_in_s": delay,
                     "log": str(self.log_path(service))})
-                notes.append(f"{service.name} exited with code {proc.returncode}; restarting in "
-                             f"{delay} s (log: {self.log_path(service)})")
+                notes.append(f"{service.name} {_ended(proc.returncode)}; restarting it in "
+                             f"{delay} s (its log: {self.log_path(service)})")
                 service.proc = None
                 service.restarts += 1
                 service.next_start_at = now + delay
@@ -127,6 +127,15 @@ class Supervisor:
 
     def stop_all(self, timeout_s: float = 8.0) -> None:
         self.stop(None, timeout_s)
+
+
+def _ended(returncode: int) -> str:
+    if returncode < 0:  # Popen's way of saying a signal ended it
+        try:
+            return f"was killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"was killed by signal {-returncode}"
+    return f"exited with code {returncode}"
 
 
 def _signal_group(proc: subprocess.Popen, sig: signal.Signals) -> None:

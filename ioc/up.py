@@ -3,6 +3,10 @@
 Starts the embedded broker and PostgreSQL unless external ones are configured, applies the
 migrations, creates the topics, then supervises the workers, simulators, API and dashboard until
 Ctrl-C, and stops everything it started.
+
+The terminal is for the person who started it: short lines saying what is ready, the URLs, the
+accounts, and what went wrong and what to do. The JSON log of this process goes to
+`<data_dir>/logs/up.log`, next to each child's `<name>.log`.
 """
 
 from __future__ import annotations
@@ -12,20 +16,32 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 from pydantic import SecretStr
+from rich.console import Console
+from rich.markup import escape
 
 from ioc.config import Settings, _mask
-from ioc.embedded import EmbeddedBroker, EmbeddedPostgres, port_open
+from ioc.embedded import EmbeddedBroker, EmbeddedError, EmbeddedPostgres, port_open
+from ioc.logging import setup_logging
 from ioc.supervisor import Supervisor, ioc_command
 
 logger = logging.getLogger(__name__)
 
 WORKERS = ("persistence", "triage")
-PRODUCERS = ("simulators", "api", "ingest")  # services that publish: paused while the broker recycles
+PRODUCERS = ("simulators", "api", "ingest")  # they publish: paused while the broker recycles
+HEALTHY_WITHIN_S = 90  # after this long without a green /health, say what is still wrong
+
+Ready = Callable[[str, str], None]  # (what, detail): a part of the city is up
+
+
+def _unheard(_what: str, _detail: str) -> None:
+    """For callers with no one at a terminal (the benchmarks)."""
 
 
 class StartupError(RuntimeError):
@@ -70,12 +86,13 @@ def _check_ports(settings: Settings) -> None:
                                f"running? Stop it or set {name} to a free port.")
 
 
-def start_infrastructure(settings: Settings) -> City:
+def start_infrastructure(settings: Settings, ready: Ready = _unheard) -> City:
     """Broker, database, migrations, topics. Returns a City with the effective settings."""
+    from ioc import topics
     from ioc.accounts import bootstrap
     from ioc.db.migrate import upgrade
     from ioc.db.session import DatabaseUnavailable, connect
-    from ioc.kafka import ensure_topics
+    from ioc.kafka import BrokerUnavailable, ensure_topics
 
     _check_ports(settings)
     city = City(settings)
@@ -87,21 +104,33 @@ def start_infrastructure(settings: Settings) -> City:
             (settings.data_dir / "logs").mkdir(parents=True, exist_ok=True)
             city.broker.start()
             updates["kafka_bootstrap"] = city.broker.bootstrap
+            ready("broker", f"embedded, memory-only, at {city.broker.bootstrap}")
         else:
             _check_kafka(settings.kafka_bootstrap)
+            ready("broker", f"Kafka at {settings.kafka_bootstrap}")
         if settings.embedded_db:
             city.postgres = EmbeddedPostgres(settings.data_dir, settings.db_port).start()
             updates["database_url"] = SecretStr(city.postgres.url)
         now = datetime.now(UTC)
         updates["scenario_start"] = settings.scenario_start or now
         updates["scenario_epoch"] = settings.scenario_epoch or now
+        updates["expected_workers"] = ",".join(WORKERS)  # /health expects what this city runs
+        updates["api_url"] = settings.api_base_url  # where the dashboard finds the API
         effective = settings.model_copy(update=updates)
         try:
             connect(effective).close()
         except DatabaseUnavailable as exc:
             raise StartupError(str(exc)) from None
+        url = _mask(effective.database_url.get_secret_value())
+        ready("database", f"embedded PostgreSQL at {url}, data in {city.postgres.pgdata}"
+              if city.postgres else f"PostgreSQL at {url}")
         upgrade(effective)
-        ensure_topics(effective)
+        ready("schema", f"{effective.db_schema!r} migrated to the latest revision")
+        try:
+            ensure_topics(effective)
+        except BrokerUnavailable as exc:
+            raise StartupError(str(exc)) from None
+        ready("topics", f"{len(topics.ALL)} ready")
         with connect(effective, autocommit=True) as conn:
             city.new_accounts = bootstrap(conn)
     except BaseException:
@@ -113,35 +142,15 @@ def start_infrastructure(settings: Settings) -> City:
 
 
 def child_env(settings: Settings) -> dict[str, str]:
+    """This process's environment with every IOC_* variable taken from `settings` (and none
+    inherited), so each child runs on exactly the configuration `ioc up` decided."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("IOC_")}
-    env.update({
-        "IOC_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "IOC_DATABASE_URL": settings.database_url.get_secret_value(),
-        "IOC_DB_SCHEMA": settings.db_schema,
-        "IOC_TOPIC_PREFIX": settings.topic_prefix,
-        "IOC_DATA_DIR": str(settings.data_dir),
-        "IOC_HOST": settings.host,
-        "IOC_API_PORT": str(settings.api_port),
-        "IOC_DASHBOARD_PORT": str(settings.dashboard_port),
-        "IOC_INGEST_PORT": str(settings.ingest_port),
-        "IOC_SEED": str(settings.seed),
-        "IOC_SCENARIO_SPEED": str(settings.scenario_speed),
-        "IOC_SCENARIO_START": settings.scenario_start.isoformat(),
-        "IOC_SCENARIO_EPOCH": settings.scenario_epoch.isoformat(),
-        "IOC_SENSOR_INTERVAL_S": str(settings.sensor_interval_s),
-        "IOC_REPORT_RATE_PER_H": str(settings.report_rate_per_h),
-        "IOC_CAMERA_FPS": str(settings.camera_fps),
-        "IOC_CAMERAS": str(settings.cameras),
-        "IOC_LOG_LEVEL": settings.log_level,
-        "IOC_SECRET_KEY": settings.secret_key.get_secret_value(),
-        "IOC_API_URL": settings.api_base_url,
-        "IOC_EXPECTED_WORKERS": ",".join(WORKERS),
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(settings.as_env())
+    env["PYTHONUNBUFFERED"] = "1"
     return env
 
 
-def start_services(city: City) -> Supervisor:
+def start_services(city: City, ready: Ready = _unheard) -> Supervisor:
     s = city.settings
     sup = Supervisor(s.data_dir / "logs", city.env)
     for worker in WORKERS:
@@ -153,6 +162,7 @@ def start_services(city: City) -> Supervisor:
         sup.add("simulators", ioc_command("simulate"))
     sup.start_all()
     city.supervisor = sup
+    ready("services", "started " + ", ".join(service.name for service in sup.services))
     return sup
 
 
@@ -165,20 +175,27 @@ def stop_infrastructure(city: City) -> None:
         city.postgres.stop()
 
 
-def wait_healthy(city: City, stop: threading.Event, timeout_s: float = 90) -> dict | None:
-    """Poll /health until it is green; returns its body, or None if time ran out."""
+def health(city: City) -> dict:
+    """/health's body ("status" is "ok" when the city is green), or what stands in for it while
+    the API does not answer yet."""
+    try:
+        return httpx.get(f"{city.api_url}/health", timeout=2).json()
+    except (httpx.HTTPError, ValueError):
+        return {"status": "down", "problems": [f"the API does not answer at {city.api_url} yet"]}
+
+
+def wait_healthy(city: City, stop: threading.Event, timeout_s: float = HEALTHY_WITHIN_S,
+                 note: Callable[[str], None] = lambda _line: None) -> dict | None:
+    """Poll /health until it is green; returns its body, or None if time ran out. Restarts
+    crashed children meanwhile, and tells `note` about each."""
     deadline = time.monotonic() + timeout_s
-    body = None
     while time.monotonic() < deadline and not stop.is_set():
-        try:
-            r = httpx.get(f"{city.api_url}/health", timeout=2)
-            body = r.json()
-            if r.status_code == 200:
-                return body
-        except (httpx.HTTPError, ValueError):
-            pass
+        body = health(city)
+        if body.get("status") == "ok":
+            return body
         if city.supervisor is not None:
-            city.supervisor.check()
+            for line in city.supervisor.check():
+                note(line)
         stop.wait(0.5)
     return None
 
@@ -191,11 +208,12 @@ def describe(city: City) -> list[tuple[str, str]]:
         ("API", city.api_url + "/docs"),
         ("Sensor ingest", f"http://{s.host}:{s.ingest_port}/ingest/v1/readings"),
         ("Health", city.api_url + "/health"),
-        ("Kafka", f"{s.kafka_bootstrap} ({'embedded, memory-only' if city.broker else 'external'})"),
-        ("PostgreSQL", f"{_mask(s.database_url.get_secret_value())} "
-                       f"({'embedded, data in ' + str(s.data_dir / 'postgres') if city.postgres else 'external'})"),
-        ("Logs", str(s.data_dir / "logs")),
+        ("Logs", str(log_dir(s))),
     ]
+
+
+def log_dir(settings: Settings) -> Path:
+    return settings.data_dir / "logs"
 
 
 def broker_memory_mb(city: City) -> float:
@@ -266,3 +284,102 @@ def install_stop_signals() -> threading.Event:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: the terminal closed
         signal.signal(sig, _handler)
     return stop
+
+
+@dataclass
+class Terminal:
+    """What `ioc up` tells the person who started it: results (the URLs, the accounts, "the city
+    is running") on stdout; progress and problems on stderr. Short lines, never JSON."""
+
+    out: Console
+    err: Console
+
+    def ready(self, what: str, detail: str) -> None:
+        self.err.print(f"  [green]✓[/] {what:<9} {escape(detail)}", highlight=False,
+                       soft_wrap=True)
+
+    def note(self, line: str) -> None:
+        self.err.print(f"  [yellow]![/] {escape(line)}", highlight=False, soft_wrap=True)
+
+    def welcome(self, city: City) -> None:
+        for name, value in describe(city):
+            self.out.print(f" [bold]{name:<14}[/] {escape(value)}", highlight=False,
+                           soft_wrap=True)
+        if city.new_accounts:
+            self.out.print("[bold]Accounts (shown once; change them with `ioc user add`):[/]")
+            for username, role, password in city.new_accounts:  # tests read these three words
+                self.out.print(f"  {username}  {role}  {password}", highlight=False,
+                               markup=False)
+
+    def running(self) -> None:
+        self.out.print("[bold green]The city is running.[/] Press Ctrl-C to stop.")
+
+
+def run(settings: Settings, terminal: Terminal) -> None:
+    """`ioc up` from the first line to Ctrl-C: start the city, say where it is, supervise it,
+    stop everything it started. Raises StartupError or EmbeddedError, each saying what to do,
+    when the city cannot start."""
+    _log_to_file(settings)
+    stop = install_stop_signals()
+    terminal.err.print(f"[bold]IOC[/] starting the city; its logs go to {log_dir(settings)}",
+                       highlight=False, soft_wrap=True)
+    try:
+        city = start_infrastructure(settings, terminal.ready)
+    except (StartupError, EmbeddedError) as exc:
+        logger.error("the city did not start", extra={"reason": str(exc)})
+        raise
+    try:
+        if stop.is_set():
+            return
+        start_services(city, terminal.ready)
+        terminal.welcome(city)
+        terminal.err.print("  … waiting for the workers and the API to report healthy",
+                           highlight=False)
+        supervise(city, stop, terminal)
+    finally:
+        logger.info("stopping the city")
+        terminal.err.print("stopping …")
+        stop_infrastructure(city)
+        terminal.err.print("stopped.")
+
+
+def _log_to_file(settings: Settings) -> None:
+    path = log_dir(settings) / "up.log"
+    try:
+        setup_logging(settings.log_level, "up", log_file=path)
+    except OSError as exc:
+        raise StartupError(f"cannot write the log {path} ({exc.strerror}): set IOC_DATA_DIR to "
+                           "a folder you can write to.") from None
+
+
+def supervise(city: City, stop: threading.Event, terminal: Terminal) -> None:
+    """Until `stop`: say once when the city is green (or, after a while, what is still wrong),
+    restart crashed children, and keep the embedded broker within its memory budget."""
+    s = city.settings
+    patience_until = time.monotonic() + HEALTHY_WITHIN_S
+    green = told_not_green = False
+    while not stop.is_set():
+        for line in city.supervisor.check():
+            terminal.note(line)
+        if not green:
+            body = health(city)
+            green = body.get("status") == "ok"
+            if green:
+                logger.info("the city is healthy")
+                terminal.running()
+            elif not told_not_green and time.monotonic() > patience_until:
+                problems = "; ".join(body.get("problems") or ["unknown"])
+                terminal.note(f"not healthy after {HEALTHY_WITHIN_S} s: {problems}. See "
+                              f"{city.api_url}/health and the logs in {log_dir(s)}")
+                told_not_green = True
+        if city.broker is not None and (held := broker_memory_mb(city)) > s.broker_memory_mb:
+            terminal.note(f"the embedded broker holds {held:.0f} MB, over its budget "
+                          f"(IOC_BROKER_MEMORY_MB={s.broker_memory_mb}): pausing the producers "
+                          "until the workers catch up, then restarting it empty …")
+            if recycle_broker(city, stop):
+                terminal.note(f"embedded broker recycled; it holds "
+                              f"{broker_memory_mb(city):.0f} MB now")
+            elif not stop.is_set():
+                terminal.note("the workers did not catch up in time, so the broker was not "
+                              "recycled; trying again")
+        stop.wait(1.0 if green else 0.5)

@@ -1,814 +1,140 @@
-# ruff: noqa: E501 - one template per line reads better than wrapped strings
 """Phrasing for simulated citizen reports: templates per category, urgency and language.
 
-Pure data. Slots: {street} {street2} {addr} {ward} {landmark} {time} {late} {tree} {alley}
-{days} {depth} {depth_small} {people} {age} {metres}. Urgency follows the situation described
-(people at risk, fire, injuries, a road blocked, live wires), not words like "gấp": citizens ask
-for "urgent" handling of everyday problems too, and a triage model must learn the difference.
+The phrasing is data, `data/report_templates.json`; this module loads it and checks it, so a
+wrong file stops with an error naming the entry rather than a KeyError mid-run: the categories
+are exactly the taxonomy's (`ioc/data/taxonomy.json`), a category has urgent templates when some
+of its reports are urgent (and normal ones when some are not), in both languages, and every
+template fills only the slots in SLOTS.
 """
 
 from __future__ import annotations
 
-# category -> urgency -> language -> templates
-TEMPLATES: dict[str, dict[str, dict[str, list[str]]]] = {
-    "flooding": {
-        "normal": {
-            "vi": [
-                "{street} đoạn gần {landmark} ngập khoảng {depth} cm sau cơn mưa {time}, xe máy đi lại rất khó khăn.",
-                "Mỗi lần mưa lớn là khu vực {addr}, {ward} lại bị ngập nước, nước rút rất chậm.",
-                "Nước mưa tràn vào hẻm {alley} {street}, ngập tầm {depth} cm, đề nghị kiểm tra hệ thống thoát nước.",
-                "Ngập nước tại {street} ({ward}) {time}, nhiều xe chết máy giữa đường.",
-                "Khu phố tôi ở {ward} cứ mưa là ngập, nước đọng cả buổi mới rút hết.",
-                "Đường {street} trước {landmark} lại ngập rồi, nước ngập quá bánh xe, mong cơ quan chức năng khắc phục.",
-                "Mưa {time} làm {street} ngập thành sông, xe cộ phải đi vòng.",
-                "Hẻm {alley} {street} ngập lênh láng mỗi khi mưa, nước tràn vào sân nhà dân.",
-                "Tình trạng ngập úng kéo dài ở khu vực {ward}, mưa một chút là nước đọng cả ngày.",
-                "Ngã tư {street} – {street2} ngập khoảng {depth} cm, nhiều xe chết máy phải dắt bộ.",
-                "Nước mưa không thoát kịp, đoạn đường trước {addr} bị ngập khoảng {depth} cm.",
-                "Đường vào {landmark} ngập nước, học sinh phải lội nước đi học.",
-                "ngập đường {street} {time}, nước sâu tầm {depth} phân, đi lại khổ quá",
-                "Ngập nước ở {street}.",
-                "Đường {street} bị ngập sau mưa, đề nghị khơi thông.",
-                "Khu vực chợ ở {ward} ngập lụt mỗi khi mưa to, hàng hóa ướt hết.",
-                "Nước đọng thành vũng lớn trước {landmark}, xe chạy qua văng nước vào người đi đường.",
-            ],
-            "en": [
-                "{street} near {landmark} is flooded about {depth} cm deep after the rain {time}; motorbikes can barely get through.",
-                "Every heavy rain the area around {addr} in {ward} floods and the water takes hours to drain.",
-                "Rainwater is backing up into alley {alley} off {street}, around {depth} cm. Please check the drainage.",
-                "Flooding on {street} ({ward}) {time}, several motorbikes stalled in the water.",
-                "The road in front of {landmark} floods every time it rains, the water is about {depth} cm.",
-                "{street} turned into a river after the rain {time}; cars are going around.",
-                "Alley {alley} off {street} is under water again and it runs into people's yards.",
-                "Standing water on {street} near {landmark} for two days, this area never drains.",
-                "The junction of {street} and {street2} is flooded around {depth} cm deep, bikes are stalling.",
-                "The road outside {addr} is flooded after heavy rain, kids have to wade to school.",
-                "flooded street again at {street}, maybe {depth} cm of water, hard to get through",
-                "Flooding on {street}.",
-                "{street} floods after every downpour, please fix the drainage.",
-                "The market area in {ward} is waterlogged whenever it rains hard.",
-                "A big pool of water in front of {landmark}, cars splash everyone walking by.",
-            ],
-        },
-        "urgent": {
-            "vi": [
-                "Nước ngập sâu hơn {depth} cm tràn vào nhà dân ở {addr}, có người già và trẻ nhỏ bị kẹt trong nhà, cần cứu hộ!",
-                "Suối dâng cao, nước chảy xiết qua {street} khu vực {ward}, một người đi xe máy bị nước cuốn trôi.",
-                "Khu dân cư gần {landmark} ở {ward} bị ngập sâu, nhiều hộ bị cô lập, có bà cụ {age} tuổi không ra khỏi nhà được.",
-                "Ngập nặng tại {street}, nước lên nhanh ngang ngực, mấy gia đình phải trèo lên mái nhà kêu cứu.",
-                "Nước lũ dâng nhanh ở {ward}, nhà tôi ngập gần {depth} cm, có người già nằm liệt giường cần di dời gấp.",
-                "Cứu với! Nước tràn vào nhà ở {addr}, ngập sâu {depth} cm, trẻ nhỏ không ra được.",
-                "Ngập sâu tại {street}, một xe máy bị nước cuốn xuống mương, người trên xe đang bám vào thành cầu.",
-                "Nước suối tràn bờ, khu dân cư gần {landmark} bị cô lập, {people} hộ cần sơ tán ngay.",
-                "Một em bé bị nước lũ cuốn trôi gần {landmark} ở {ward}, mọi người đang tìm kiếm.",
-                "nước lên nhanh quá, nhà ở {addr} ngập tới {depth} cm rồi, trong nhà có người khuyết tật không tự thoát ra được",
-                "Lũ về nhanh ở {ward}, nước ngập tới mái nhà, nhiều người mắc kẹt chờ cứu.",
-                "Xe ô tô bị nước lũ cuốn trôi trên {street}, trong xe còn người.",
-            ],
-            "en": [
-                "Flood water over {depth} cm is pouring into houses at {addr}; elderly people and children are trapped inside.",
-                "The stream has burst onto {street} in {ward} with a strong current, a man on a motorbike was swept away.",
-                "Families near {landmark} in {ward} are cut off by deep flooding, an {age}-year-old woman cannot get out of her house.",
-                "Severe flooding on {street}, the water is chest deep and rising, people are on their roofs calling for help.",
-                "Water is rising fast in {ward}; our house has {depth} cm of water and a bedridden grandmother needs to be moved.",
-                "Help! The flood is coming into houses at {addr}, {depth} cm deep, small children can't get out.",
-                "Flash flood on {street}: a motorbike was carried into the canal and the rider is holding onto the bridge railing.",
-                "The stream overflowed and {people} families near {landmark} are cut off, they need to be evacuated now.",
-                "A child was swept away by flood water near {landmark} in {ward}, people are searching.",
-                "water rising fast at {addr}, already {depth} cm inside, a disabled person in the house cannot get out",
-                "Flash flood in {ward}, the water is up to the roofs and people are stranded waiting for rescue.",
-                "A car was swept away by flood water on {street} with people still inside.",
-            ],
-        },
-    },
-    "fallen_tree": {
-        "normal": {
-            "vi": [
-                "Cây {tree} trước {addr} bị gãy một cành lớn nằm trên vỉa hè, đề nghị dọn giúp.",
-                "Sau trận gió {time} có cây nghiêng ở {street}, chưa chắn đường nhưng rất nguy hiểm nếu mưa tiếp.",
-                "Cành cây khô trên {street} gần {landmark} có nguy cơ rơi xuống, đề nghị cắt tỉa.",
-                "Cây xanh trong công viên ở {ward} bị bật gốc, cần thu dọn.",
-                "Cây {tree} trên {street} nghiêng hẳn ra đường, rễ bị bật lên, đề nghị kiểm tra.",
-                "Cành cây gãy rơi xuống lề đường trước {landmark} từ {time}, chưa ai dọn.",
-                "Cây xanh ở {addr} mọc um tùm che khuất biển báo giao thông, đề nghị cắt tỉa.",
-                "Mưa gió {time} làm gãy nhiều cành cây ở {ward}, cành nằm ngổn ngang trên vỉa hè.",
-                "Cây khô chết đứng trước {addr} lâu rồi, sợ mùa mưa bão sẽ ngã.",
-                "Có cây ngã trong hẻm {alley} {street}, tựa vào tường rào, may không ai bị sao.",
-                "cây {tree} gãy nhánh trên {street}, nhánh cây còn treo lơ lửng",
-                "Cây gãy cành ở {street}.",
-                "Cây nghiêng nguy hiểm trước {addr}, đề nghị chặt hạ.",
-                "Rễ cây làm bong vỉa hè và nghiêng cả gốc trước {landmark}.",
-                "Một cây đổ trong bãi đất trống sau {landmark}, không chắn đường nhưng cần dọn đi.",
-                "Cành cây gãy rơi trúng mái tôn nhà kho ở {addr}, mái bị thủng, không ai bị thương.",
-            ],
-            "en": [
-                "A large branch broke off the {tree} tree in front of {addr} and is lying on the sidewalk. Please clear it.",
-                "After the wind {time} a tree on {street} is leaning badly; it is not blocking the road yet.",
-                "Dry branches over {street} near {landmark} look ready to fall; they need pruning.",
-                "A tree was uprooted in the park in {ward}; it needs to be removed.",
-                "The {tree} tree on {street} is leaning over the road and its roots are lifting, please check it.",
-                "A broken branch has been lying on the roadside in front of {landmark} since {time}.",
-                "Overgrown trees at {addr} are hiding the traffic sign, please trim them.",
-                "The storm {time} snapped lots of branches in {ward}; they are scattered over the sidewalk.",
-                "A dead tree in front of {addr} could fall in the next storm.",
-                "A tree fell against a fence in alley {alley} off {street}; luckily nobody was hurt.",
-                "broken branch hanging from a {tree} tree on {street}",
-                "Broken tree branch on {street}.",
-                "A dangerous leaning tree in front of {addr}, please cut it down.",
-                "A tree in front of {landmark} is leaning and its roots have broken the pavement.",
-                "A tree came down in the empty lot behind {landmark}; it is not blocking anything but should be removed.",
-                "A broken branch fell on the tin roof of a shed at {addr} and made a hole, no one hurt.",
-            ],
-        },
-        "urgent": {
-            "vi": [
-                "Cây {tree} lớn đổ chắn ngang {street}, xe cộ không qua được, có một xe máy bị đè.",
-                "Cây đổ đè lên đường dây điện trước {addr}, dây điện võng sát mặt đất!",
-                "Một cây cổ thụ vừa ngã ra giữa {street} đoạn {landmark}, chắn hết hai làn xe.",
-                "Gió lớn làm cây gãy đổ vào nhà dân ở {ward}, có người bị thương.",
-                "Cây {tree} bật gốc đổ ập xuống {street}, đè trúng một ô tô, tài xế còn kẹt bên trong!",
-                "Cây đổ chắn ngang đường trước {landmark}, cành cây đè lên {people} người đi xe máy, cần cấp cứu.",
-                "Cành cây lớn rơi trúng người đi đường trên {street}, nạn nhân bị chảy máu đầu.",
-                "Cây ngã chắn toàn bộ {street}, trời tối không có đèn, xe chạy tới rất dễ đâm vào.",
-                "Cây đổ kéo đứt dây điện trên {street}, dây điện đang nằm dưới đường.",
-                "cây to ngã ngang đường {street} gần {landmark}, kẹt xe, có người bị đè chân",
-                "Cây đổ đè người trên {street}!",
-                "Cây ngã đè sập mái nhà ở {addr}, có người kẹt bên trong.",
-            ],
-            "en": [
-                "A big {tree} tree fell across {street} and is blocking all traffic; a motorbike is trapped under it.",
-                "A fallen tree is lying on the power lines in front of {addr}, the wires are hanging almost to the ground!",
-                "An old tree just came down in the middle of {street} near {landmark}, both lanes are blocked.",
-                "The storm knocked a tree onto a house in {ward}, someone is injured.",
-                "An uprooted {tree} tree crashed down on {street} onto a car, the driver is still stuck inside!",
-                "A fallen tree is blocking the road in front of {landmark} and {people} motorbike riders are pinned under the branches.",
-                "A big branch fell on a pedestrian on {street}, the person's head is bleeding.",
-                "A tree is lying across all of {street} in the dark, vehicles are going to crash into it.",
-                "A falling tree pulled down the electric wires on {street}, they are lying in the road.",
-                "huge tree down across {street} near {landmark}, someone's leg is stuck under it",
-                "Tree fell on people on {street}!",
-                "A tree crushed the roof of the house at {addr}, someone is trapped inside.",
-            ],
-        },
-    },
-    "traffic_accident": {
-        "normal": {
-            "vi": [
-                "Hai xe máy va quẹt nhẹ ở ngã tư {street} {time}, không ai bị thương nhưng đang cãi nhau gây ùn tắc.",
-                "Xe tải và ô tô con va chạm nhẹ trên {street} gần {landmark}, cần CSGT đến phân luồng.",
-                "Đoạn {street} qua {ward} thường xuyên xảy ra va chạm, đề nghị lắp thêm biển báo và gờ giảm tốc.",
-                "Xe ô tô tông vào dải phân cách trên {street}, tài xế không sao nhưng xe nằm chắn một phần làn đường.",
-                "Xe máy tự té trên {street} do đường trơn, người lái chỉ trầy xước nhẹ, xe nằm giữa đường.",
-                "Ô tô đậu trên {street} bị xe khác quẹt vào, hai bên đang chờ giải quyết.",
-                "Va chạm giao thông nhẹ tại vòng xoay gần {landmark}, không có thương vong, xe cộ ùn ứ.",
-                "Ngã ba {street} – {street2} không có đèn tín hiệu, tuần nào cũng có va chạm, đề nghị lắp đèn.",
-                "Hai ô tô tông đuôi nhau trên {street} {time}, không ai bị thương nhưng kẹt xe kéo dài.",
-                "Xe tải làm rơi hàng trên {street} sau khi va chạm nhẹ, cần dọn để xe cộ lưu thông.",
-                "xe máy quẹt nhau ở {street} gần {landmark}, ko ai sao nhưng đang cự cãi",
-                "Va quẹt xe ở {street}, không ai bị thương.",
-                "Ô tô và xe máy va chạm nhẹ gần {landmark}, xe cộ ùn tắc.",
-                "Xảy ra tai nạn nhẹ trên {street}, hai bên đã tự thỏa thuận, không ai bị thương.",
-                "Tai nạn giữa ô tô và xe máy gần {landmark}, may không ai bị sao, chỉ hư hỏng xe.",
-            ],
-            "en": [
-                "Two motorbikes scraped each other at the {street} junction {time}; nobody is hurt but the argument is blocking traffic.",
-                "A truck and a car had a minor collision on {street} near {landmark}; traffic police are needed to direct traffic.",
-                "There are collisions all the time on {street} through {ward}, please add signs and speed bumps.",
-                "A car hit the median on {street}; the driver is fine but the car blocks part of the lane.",
-                "A motorbike skidded on {street} because the road was slippery; the rider only has scratches but the bike is in the lane.",
-                "Someone clipped a parked car on {street}, both drivers are waiting for the police.",
-                "Minor collision at the roundabout near {landmark}, no injuries, traffic is backing up.",
-                "The {street} and {street2} junction has no traffic lights and there is a crash every week; please install them.",
-                "Two cars rear-ended each other on {street} {time}; no one hurt but there is a long jam.",
-                "A truck spilled part of its load on {street} after a small collision, it needs clearing.",
-                "fender bender on {street} near {landmark}, nobody injured, drivers arguing",
-                "Small crash on {street}, nobody hurt.",
-                "A car and a scooter bumped near {landmark}, traffic is stuck.",
-                "Minor accident on {street}, nobody injured, the drivers just need the police to make a record.",
-                "Accident between a car and a scooter near {landmark}, luckily everyone is fine, only the vehicles are damaged.",
-            ],
-        },
-        "urgent": {
-            "vi": [
-                "Tai nạn giữa xe container và xe máy trên {street} đoạn {ward}, một người bị thương nặng nằm trên đường, cần xe cấp cứu!",
-                "Vừa xảy ra tai nạn ở ngã tư {street} – {street2}, {people} người bị thương, máu chảy nhiều.",
-                "Xe khách mất lái lao vào lề {street} gần {landmark}, nhiều người kẹt trong xe.",
-                "Một cháu học sinh bị xe tông trước {landmark}, đang bất tỉnh.",
-                "Tai nạn nghiêm trọng trên {street}, xe máy đâm vào xe tải, nạn nhân bất tỉnh, gọi 115 giúp!",
-                "Ô tô tông liên hoàn ở ngã tư {street} – {street2}, có người bị kẹt chân dưới gầm xe.",
-                "Một người đi bộ bị xe máy tông văng ra đường gần {landmark}, chảy nhiều máu, đang nguy kịch.",
-                "Xe ben lật trên {street}, đè lên xe máy, {people} người bị thương.",
-                "Tai nạn xe khách trên {street} đoạn qua {ward}, nhiều người bị thương cần cấp cứu.",
-                "vừa có tai nạn ở {street}, 1 người nằm bất động, máu chảy nhiều, cần xe cứu thương",
-                "Tai nạn giao thông trên {street}, có người bị thương nặng!",
-                "Tông xe ở ngã tư {street}, nạn nhân gãy chân, đau đớn không đứng dậy được.",
-                "Xe máy tông vào con trâu đi lạc trên {street} lúc tối, người lái bất tỉnh nằm giữa đường.",
-            ],
-            "en": [
-                "A container truck hit a motorbike on {street} in {ward}, one person is badly injured lying on the road, we need an ambulance!",
-                "An accident just happened at the junction of {street} and {street2}, {people} people injured and bleeding.",
-                "A coach lost control and crashed off {street} near {landmark}, several people are trapped inside.",
-                "A schoolchild was hit by a car in front of {landmark} and is unconscious.",
-                "Serious crash on {street}, a motorbike hit a truck and the rider is unconscious, call an ambulance!",
-                "Pile-up at the {street} and {street2} junction, someone's leg is trapped under a car.",
-                "A pedestrian was thrown into the road by a motorbike near {landmark}, losing a lot of blood.",
-                "A dump truck overturned on {street} onto a motorbike, {people} people injured.",
-                "Bus accident on {street} in {ward}, many passengers hurt and need emergency care.",
-                "crash just now on {street}, one guy not moving, lots of blood, send an ambulance",
-                "Traffic accident on {street}, someone is badly hurt!",
-                "Crash at the {street} junction, the victim has a broken leg and cannot get up.",
-                "A motorbike hit a stray buffalo on {street} in the dark, the rider is unconscious in the road.",
-            ],
-        },
-    },
-    "fire": {
-        "urgent": {
-            "vi": [
-                "Cháy lớn tại {addr}, khói đen bốc cao, lửa đang lan sang nhà bên cạnh!",
-                "Phát hiện cháy ở kho hàng gần {landmark}, {ward}, cần xe chữa cháy ngay.",
-                "Có mùi khét và khói bốc ra từ tầng hai căn nhà {addr}, trong nhà còn người.",
-                "Cháy vườn cao su ở {ward}, lửa lan nhanh về phía khu dân cư.",
-                "Nổ bình gas ở quán ăn trên {street}, lửa đang bùng lên.",
-                "Cháy nhà dân ở hẻm {alley} {street}, lửa bốc cao, có người kêu cứu bên trong!",
-                "Chập điện gây cháy cửa hàng tại {addr}, khói bốc mù mịt, cần cứu hỏa gấp.",
-                "Xe máy đang chạy trên {street} bốc cháy dữ dội gần {landmark}.",
-                "Cháy bãi rác lớn ở {ward}, lửa lan sang nhà xưởng bên cạnh.",
-                "Hỏa hoạn ở xưởng gỗ gần {landmark}, lửa lớn, mọi người đang tháo chạy.",
-                "Nhà tôi ở {addr} bị cháy bếp, lửa lan lên trần, xin gửi xe chữa cháy.",
-                "cháy nhà ở {street} rồi, lửa to lắm, gọi cứu hỏa giúp với",
-                "Cháy ở {addr}!",
-                "Nhà kho ở {ward} bốc cháy ngùn ngụt, khói đen kịt.",
-                "Rò rỉ khí gas nồng nặc ở nhà hàng trên {street}, mọi người đã chạy ra ngoài, sợ phát nổ.",
-                "Ngửi thấy mùi gas rất nặng trong dãy trọ ở hẻm {alley} {street}, chưa tìm được chỗ rò.",
-            ],
-            "en": [
-                "Big fire at {addr}, thick black smoke and the flames are spreading to the next house!",
-                "A warehouse near {landmark} in {ward} is on fire, send fire trucks now.",
-                "Smoke is coming out of the second floor of {addr}, people are still inside.",
-                "The rubber plantation in {ward} is burning and the fire is moving toward the houses.",
-                "A gas cylinder exploded in a restaurant on {street}, it is on fire.",
-                "A house in alley {alley} off {street} is burning, flames are high and someone is shouting for help inside!",
-                "An electrical short started a fire in the shop at {addr}, lots of smoke, send the fire brigade.",
-                "A motorbike caught fire while riding on {street} near {landmark}.",
-                "A big garbage dump fire in {ward} is spreading to the workshop next door.",
-                "Fire at the sawmill near {landmark}, huge flames, people are running out.",
-                "Our kitchen at {addr} is on fire and it has reached the ceiling, please send fire trucks.",
-                "house on fire on {street}, flames everywhere, call the firefighters",
-                "Fire at {addr}!",
-                "A storage building in {ward} is burning fiercely with thick black smoke.",
-                "A strong gas leak in a restaurant on {street}, people have run outside, it could explode.",
-                "There is a very strong smell of gas in the boarding house in alley {alley} off {street}, we can't find the leak.",
-            ],
-        },
-    },
-    "street_light": {
-        "normal": {
-            "vi": [
-                "Đèn đường trước {addr} bị hỏng {days} ngày nay, buổi tối rất tối.",
-                "Cả dãy đèn chiếu sáng ở {street} ({ward}) không sáng từ {time}, người đi đường dễ gặp nguy hiểm.",
-                "Bóng đèn đường gần {landmark} chập chờn, lúc sáng lúc tắt.",
-                "Hẻm {alley} {street} không có đèn, đề nghị lắp thêm đèn chiếu sáng.",
-                "Đèn đường ở {ward} sáng cả ban ngày mà tối lại tắt, đề nghị kiểm tra.",
-                "Cột đèn chiếu sáng trước {landmark} không sáng cả tuần nay, đoạn đường tối om.",
-                "Đèn đường trên {street} bật sáng muộn, tắt sớm, tối về rất khó đi.",
-                "Đèn cao áp ở {addr} bị vỡ chụp, bóng đèn không hoạt động.",
-                "Đoạn {street} qua {ward} tối thui vì đèn hỏng {days} ngày, sợ xảy ra trộm cắp.",
-                "Đèn đường khu phố tôi ở {ward} cái sáng cái không, đề nghị thay bóng.",
-                "đèn đường {street} tắt hết rồi, tối đi sợ lắm",
-                "Đèn đường hư ở {street}.",
-                "Bóng đèn chiếu sáng công cộng ở hẻm {alley} {street} bị cháy, cần thay mới.",
-            ],
-            "en": [
-                "The street light in front of {addr} has been out for {days} days; it is very dark at night.",
-                "A whole row of street lights on {street} ({ward}) has been off since {time}.",
-                "The street lamp near {landmark} keeps flickering on and off.",
-                "Alley {alley} off {street} has no lighting at all, please install some lamps.",
-                "The lamp post in front of {landmark} has not worked all week; the road is pitch dark.",
-                "Street lights on {street} come on late and go off early.",
-                "The street lamp at {addr} has a broken cover and does not light.",
-                "{street} through {ward} has been dark for {days} days because of broken lights.",
-                "Half the street lights in my neighbourhood in {ward} are out, please replace the bulbs.",
-                "street lamps all dead on {street}, scary to walk at night",
-                "Street light broken on {street}.",
-                "The public light bulb in alley {alley} off {street} has burnt out.",
-            ],
-        },
-        "urgent": {
-            "vi": [
-                "Cột đèn chiếu sáng trên {street} bị xe tông nghiêng hẳn, sắp đổ xuống lòng đường đông xe.",
-                "Cột đèn đường trước {landmark} bị rò điện, một em nhỏ chạm vào bị giật.",
-            ],
-            "en": [
-                "A street light pole on {street} was hit by a car and is about to fall onto the busy road.",
-                "The street lamp post in front of {landmark} is leaking current, a child got a shock touching it.",
-            ],
-        },
-    },
-    "garbage": {
-        "normal": {
-            "vi": [
-                "Rác thải ứ đọng ở góc {street} gần {landmark} {days} ngày chưa được thu gom, bốc mùi hôi thối.",
-                "Có người đổ trộm xà bần và rác sinh hoạt trên bãi đất trống ở {ward}.",
-                "Xe rác không đến thu gom ở {addr} đã {days} ngày, ruồi nhặng rất nhiều.",
-                "Điểm tập kết rác trên {street} tràn ra lòng đường, đề nghị xử lý gấp.",
-                "Rác vứt bừa bãi dọc bờ suối ở {ward}, nước suối đen ngòm.",
-                "Bãi rác tự phát cạnh {landmark} ngày càng lớn, mùi hôi nồng nặc.",
-                "Thùng rác công cộng trên {street} đầy tràn, rác rơi vãi khắp nơi.",
-                "Rác sinh hoạt chất đống trước {addr}, chó mèo bới tung ra đường.",
-                "Xe thu gom rác làm rơi rớt rác và nước rỉ rác dọc {street}.",
-                "Có người đổ trộm rác thải công nghiệp trong hẻm {alley} {street} vào ban đêm.",
-                "Rác thải dọc bờ suối ở {ward} mấy tuần nay chưa ai dọn.",
-                "rác đầy đường {street} gần {landmark}, hôi quá trời",
-                "Rác ùn ứ ở {street}.",
-                "Bãi rác gần {landmark} đầy ruồi muỗi, đề nghị dọn dẹp.",
-                "Đống rác bên đường {street} bị đốt âm ỉ, rác cháy dở vương vãi, đề nghị thu dọn.",
-            ],
-            "en": [
-                "Garbage has piled up at the corner of {street} near {landmark} for {days} days and it stinks.",
-                "Someone is dumping construction waste and household trash on the empty lot in {ward}.",
-                "The garbage truck has not come to {addr} for {days} days, there are flies everywhere.",
-                "The trash collection point on {street} is spilling into the road.",
-                "An illegal dump next to {landmark} keeps getting bigger and the smell is awful.",
-                "The public bin on {street} is overflowing, rubbish everywhere.",
-                "Household trash piled up in front of {addr}; dogs and cats tear it open.",
-                "The garbage truck drops rubbish and leaks dirty liquid along {street}.",
-                "Someone dumps industrial waste in alley {alley} off {street} at night.",
-                "Litter all along the stream bank in {ward}, it has not been cleaned for weeks.",
-                "trash everywhere on {street} near {landmark}, smells terrible",
-                "Rubbish piling up on {street}.",
-                "The dump near {landmark} is full of flies, please clean it up.",
-                "The half-burnt rubbish heap beside {street} was left there, please clear it away.",
-            ],
-        },
-        "urgent": {
-            "vi": [
-                "Có xe đổ trộm thùng phuy hóa chất cạnh suối ở {ward}, hóa chất đang chảy xuống nguồn nước bà con dùng.",
-                "Rác thải y tế, kim tiêm vứt đầy ở khu vui chơi trẻ em gần {landmark}, các cháu đang chơi ở đó.",
-            ],
-            "en": [
-                "Someone dumped drums of chemicals next to the stream in {ward} and they are leaking into the water people use.",
-                "Medical waste and used needles are scattered in the children's playground near {landmark} while kids are playing.",
-            ],
-        },
-    },
-    "pothole": {
-        "normal": {
-            "vi": [
-                "Mặt đường {street} đoạn qua {ward} có nhiều ổ gà lớn, trời mưa đọng nước rất khó thấy.",
-                "Ổ gà sâu khoảng {depth_small} cm trước {addr}, xe máy đi qua dễ té ngã.",
-                "{street} gần {landmark} bị bong tróc, lún nứt, đề nghị sửa chữa.",
-                "Đường {street} xuống cấp nghiêm trọng, ổ voi ổ gà chi chít.",
-                "Mặt đường trước {landmark} bị lún thành rãnh sâu, xe tải qua lại làm hư thêm.",
-                "Sau khi đào đường lắp cống, {street} chưa được hoàn trả mặt bằng, đá dăm văng tung tóe.",
-                "Hố lớn trên {street} gần {addr}, trời mưa nước đọng không thấy, nhiều người suýt té.",
-                "Đường vào hẻm {alley} {street} bị bể, lồi lõm, đi lại rất khó.",
-                "đường {street} hư quá, toàn ổ gà, đi xe máy xóc muốn rớt",
-                "Ổ gà trên {street}.",
-                "Mặt đường {street} nứt toác, gồ ghề, xe đi rất xóc.",
-            ],
-            "en": [
-                "There are many big potholes on {street} through {ward}; when it rains you cannot see them.",
-                "A pothole about {depth_small} cm deep in front of {addr}, motorbikes keep slipping.",
-                "The surface of {street} near {landmark} is cracked and sinking, please repair it.",
-                "{street} is falling apart, potholes everywhere.",
-                "The road in front of {landmark} has sunk into deep ruts from the trucks.",
-                "After the drain works {street} was never resurfaced; loose gravel everywhere.",
-                "A big hole on {street} near {addr} fills with water when it rains; people nearly fall.",
-                "The entrance to alley {alley} off {street} is broken and bumpy.",
-                "so many potholes on {street}, the bike shakes like crazy",
-                "Pothole on {street}.",
-                "The road surface on {street} is cracked and uneven.",
-            ],
-        },
-        "urgent": {
-            "vi": [
-                "Mặt đường trước {addr} bị sụt lún thành hố sâu hơn 1 mét giữa làn xe, vừa có người té xuống.",
-                "Hố tử thần xuất hiện trên {street} gần {landmark}, rộng khoảng {metres} mét, xe cộ vẫn chạy qua.",
-                "Đường {street} bị sụt lún nghiêm trọng sau mưa, một xe tải bị sụp bánh xuống hố, đường có nguy cơ sập thêm.",
-                "Sạt lở mặt đường ở {street} gần {landmark}, một nửa làn xe đã sụp xuống mương.",
-            ],
-            "en": [
-                "The road collapsed into a hole over a metre deep in the middle of the road in front of {addr}; someone just fell in.",
-                "A sinkhole about {metres} metres wide opened on {street} near {landmark} and traffic is still driving around it.",
-                "{street} caved in after the rain, a truck's wheel sank into the hole and more of the road may collapse.",
-                "Part of {street} near {landmark} has slid into the ditch, half a lane is gone.",
-            ],
-        },
-    },
-    "noise": {
-        "normal": {
-            "vi": [
-                "Quán karaoke ở {addr} hát lớn đến {late}, ảnh hưởng người dân xung quanh.",
-                "Nhà hàng xóm mở loa kẹo kéo hát từ sáng đến tối, rất ồn ào, đề nghị nhắc nhở.",
-                "Công trình trên {street} thi công ban đêm, máy móc gây tiếng ồn lớn đến {late}.",
-                "Xe độ pô rú ga trên {street} mỗi tối, tiếng ồn rất lớn.",
-                "Nhà hàng xóm ở {addr} nhậu nhẹt hát karaoke đến {late}, đêm nào cũng vậy.",
-                "Tiệm sửa xe trên {street} chạy máy nén khí từ sáng sớm, ồn không chịu nổi.",
-                "Đám cưới ở {ward} mở nhạc cực lớn đến {late}.",
-                "Xưởng cơ khí gần {landmark} hoạt động cả đêm, tiếng máy chạy ầm ầm.",
-                "Loa quảng cáo của cửa hàng trên {street} mở hết cỡ suốt ngày.",
-                "hát karaoke ồn quá ở {addr}, {late} rồi chưa tắt",
-                "Ồn ào quá mức ở {addr}.",
-                "Quán bar trên {street} mở nhạc sàn ầm ĩ tới {late}.",
-                "Chó nhà hàng xóm ở {addr} sủa suốt đêm, cả xóm mất ngủ.",
-                "Công trình bên cạnh {addr} khoan đục từ 5 giờ sáng, cả chủ nhật cũng làm.",
-            ],
-            "en": [
-                "The karaoke bar at {addr} is singing loudly until {late}, nobody nearby can sleep.",
-                "The neighbours play a portable karaoke speaker from morning to night, please ask them to stop.",
-                "The construction site on {street} keeps working with very loud machines until {late}.",
-                "Motorbikes with modified exhausts race up and down {street} every evening, extremely noisy.",
-                "The neighbours at {addr} drink and sing karaoke until {late} every night.",
-                "The motorbike repair shop on {street} runs its compressor from early morning; the noise is unbearable.",
-                "A wedding party in {ward} is playing music extremely loud until {late}.",
-                "The metal workshop near {landmark} runs machines all night.",
-                "The shop on {street} blasts advertisements from a loudspeaker all day.",
-                "super loud karaoke at {addr}, still going at {late}",
-                "Too much noise at {addr}.",
-                "The bar on {street} plays booming dance music until {late}.",
-                "The neighbour's dog at {addr} barks all night, nobody can sleep.",
-                "Construction noise next to {addr} starts at 5 am with drilling, even on Sundays.",
-            ],
-        },
-    },
-    "illegal_construction": {
-        "normal": {
-            "vi": [
-                "Nhà {addr} đang xây thêm tầng không có giấy phép, lấn ra ngoài chỉ giới.",
-                "Có người san lấp và xây nhà trên đất nông nghiệp ở {ward}, đề nghị kiểm tra.",
-                "Công trình gần {landmark} xây dựng sai phép, che hết lối đi chung.",
-                "Hộ dân ở {addr} cơi nới nhà lấn ra hẻm chung, hàng xóm phản đối.",
-                "Công trình trên {street} xây vượt số tầng được cấp phép.",
-                "Có người tự ý xây tường rào lấn chiếm đất công gần {landmark}.",
-                "Nhà xưởng xây dựng không phép trên đất nông nghiệp ở {ward}, làm ban đêm để tránh kiểm tra.",
-                "nhà {addr} xây ko phép, đổ vật liệu ra đường",
-                "Xây dựng trái phép ở {addr}.",
-                "Nhà dân ở {ward} xây lấn ra bờ suối không phép.",
-                "Công trình ở {addr} xây vượt chiều cao cho phép, che hết ánh sáng nhà bên cạnh.",
-                "Có người dựng nhà tạm trên đất quy hoạch ở {ward} mà không xin phép.",
-            ],
-            "en": [
-                "The house at {addr} is adding a floor without a permit and builds past the setback line.",
-                "Someone is filling in farmland and building a house on it in {ward}, please inspect.",
-                "The building site near {landmark} does not follow its permit and blocks the shared path.",
-                "The household at {addr} is extending the house into the shared alley.",
-                "A building on {street} has more floors than its permit allows.",
-                "Someone built a wall enclosing public land near {landmark}.",
-                "A workshop is going up without a permit on farmland in {ward}, they work at night to avoid inspection.",
-                "house at {addr} being built with no permit, materials dumped in the road",
-                "Illegal construction at {addr}.",
-                "A house in {ward} is being built out over the stream bank without a permit.",
-                "The building at {addr} goes higher than its permit allows and blocks the light next door.",
-                "Someone put up a makeshift house on land zoned for public use in {ward} without permission.",
-            ],
-        },
-        "urgent": {
-            "vi": [
-                "Giàn giáo công trình ở {addr} bị nghiêng, có nguy cơ đổ xuống lòng đường đông người qua lại!",
-                "Tường rào công trình gần {landmark} vừa sập một phần ra vỉa hè, có người bị đè.",
-                "Nhà đang xây ở {addr} bị nứt toác và nghiêng sang nhà bên cạnh, có thể sập bất cứ lúc nào, người trong nhà chưa sơ tán.",
-                "Cần cẩu công trình trên {street} bị gãy, đè lên mái nhà dân, có người mắc kẹt.",
-            ],
-            "en": [
-                "The scaffolding at the building site at {addr} is tilting and may fall onto the busy street below!",
-                "Part of the site wall near {landmark} just collapsed onto the sidewalk, someone is trapped under it.",
-                "A house under construction at {addr} is cracking and leaning onto the neighbours' house, it could collapse any minute and people are still inside.",
-                "A construction crane on {street} snapped and fell on a house roof, someone is trapped.",
-            ],
-        },
-    },
-    "water_supply": {
-        "normal": {
-            "vi": [
-                "Khu phố ở {ward} bị cúp nước từ {time} mà không có thông báo trước.",
-                "Nước máy ở {addr} có màu vàng đục và mùi lạ, không dám dùng.",
-                "Ống nước bị vỡ trên {street} gần {landmark}, nước chảy lênh láng ra đường.",
-                "Nước yếu quá, {days} ngày nay nhà tôi ở {ward} chỉ có nước vào ban đêm.",
-                "Mất nước sinh hoạt {days} ngày liên tiếp ở {ward}, người dân phải mua nước bình.",
-                "Đường ống nước rò rỉ trước {addr}, nước chảy suốt ngày đêm rất lãng phí.",
-                "Nước sinh hoạt ở {street} có nhiều cặn bẩn, đun sôi vẫn có mùi clo nồng.",
-                "Đồng hồ nước nhà tôi ở {addr} bị hỏng, nước xì ra liên tục.",
-                "Khu vực gần {landmark} bị cắt nước từ {time} mà không có thông báo.",
-                "mất nước từ {time} ở {ward}, ko có nước nấu ăn tắm giặt",
-                "Mất nước ở {ward}.",
-                "Vòi nước nhà tôi ở {addr} chỉ chảy nhỏ giọt.",
-                "Đường ống cấp nước trên {street} rò rỉ, nước chảy thành dòng bên lề đường.",
-            ],
-            "en": [
-                "Our street in {ward} has had no tap water since {time} and there was no notice.",
-                "The tap water at {addr} is yellow and cloudy and smells strange.",
-                "A water pipe burst on {street} near {landmark}, water is running all over the road.",
-                "Very low water pressure for {days} days at my house in {ward}, water only comes at night.",
-                "No tap water for {days} days in a row in {ward}, people are buying bottled water.",
-                "A leaking water main in front of {addr} has been running day and night.",
-                "The tap water on {street} has sediment and a strong chlorine smell even after boiling.",
-                "The water meter at {addr} is broken and spraying water.",
-                "The water near {landmark} was cut off {time} without notice.",
-                "no water since {time} in {ward}, can't cook or shower",
-                "No water in {ward}.",
-                "The tap at my house at {addr} only drips.",
-                "The water pipe under {street} is leaking and water runs along the kerb.",
-            ],
-        },
-        "urgent": {
-            "vi": [
-                "Nước máy ở {ward} có mùi hóa chất lạ, {people} người trong xóm uống vào bị nôn ói, phải đi cấp cứu.",
-                "Đường ống nước lớn trên {street} bị vỡ, nước phun mạnh xói sụt mặt đường, xe máy bị cuốn ngã.",
-                "Vỡ ống nước chính trên {street}, nước tràn ngập mặt đường và khoét sâu dưới lòng đường, có nguy cơ sụt lún.",
-            ],
-            "en": [
-                "The tap water in {ward} smells of chemicals and {people} people who drank it are vomiting and went to the emergency room.",
-                "A big water main burst on {street}, the jet washed out the road and knocked riders off their bikes.",
-                "A water main burst on {street}, water is flooding the road and washing out the ground underneath, it may cave in.",
-            ],
-        },
-    },
-    "power_outage": {
-        "normal": {
-            "vi": [
-                "Khu vực {street}, {ward} mất điện từ {time} đến giờ chưa có lại.",
-                "Điện chập chờn liên tục ở {addr}, làm hư đồ điện trong nhà.",
-                "Tuần này {ward} mất điện {people} lần mà không có lịch cắt điện.",
-                "Cúp điện đột xuất ở {ward} từ {time}, gọi tổng đài không ai nghe máy.",
-                "Điện áp yếu ở {addr}, quạt chạy không nổi, tủ lạnh không lạnh.",
-                "Đèn nhà tôi ở {street} cứ chớp tắt, điện lúc có lúc không.",
-                "Cả khu phố gần {landmark} mất điện {days} tiếng rồi.",
-                "cúp điện hoài ở {ward}, tuần này {people} lần rồi",
-                "Mất điện ở {street}.",
-                "Cả xóm ở {ward} bị cắt điện không báo trước.",
-            ],
-            "en": [
-                "The area around {street}, {ward} has had no power since {time}.",
-                "The power at {addr} keeps flickering and has damaged our appliances.",
-                "{ward} lost power {people} times this week without any announced outage.",
-                "Unannounced power cut in {ward} since {time}; nobody answers the hotline.",
-                "Very low voltage at {addr}, the fans barely spin and the fridge is warm.",
-                "The lights keep going off and on at my house on {street}.",
-                "The whole block near {landmark} has been without electricity for {days} hours.",
-                "blackout again in {ward}, {people} times this week",
-                "Power outage on {street}.",
-                "Our whole neighbourhood in {ward} had the power cut without notice.",
-            ],
-        },
-        "urgent": {
-            "vi": [
-                "Dây điện bị đứt rơi xuống {street} trước {landmark}, đang tóe lửa!",
-                "Trụ điện ở {addr} bị nghiêng sắp đổ, dây điện trung thế võng xuống thấp.",
-                "Tủ điện trên {street} phát nổ và bốc khói, có dây điện hở nằm dưới vũng nước.",
-                "Trụ điện bị xe tông gãy đổ ra giữa {street}, dây điện nằm la liệt trên mặt đường.",
-                "Trạm biến áp gần {landmark} nổ lớn, tóe lửa liên tục.",
-                "Dây điện rò điện xuống hàng rào sắt ở {addr}, một người chạm vào bị giật.",
-                "Có người bị điện giật khi đi qua vũng nước gần cột điện trên {street}.",
-                "dây điện đứt rớt xuống đường {street}, đang xẹt lửa, mọi người tránh xa",
-                "Dây điện chạm đất đang phát lửa ở {street}!",
-                "Mất điện từ sáng ở {addr}, nhà có người già đang thở máy oxy tại nhà, máy sắp hết pin dự phòng.",
-            ],
-            "en": [
-                "A power line snapped and fell onto {street} in front of {landmark}, it is sparking!",
-                "The electricity pole at {addr} is leaning and about to fall, the medium-voltage wires hang low.",
-                "An electrical cabinet on {street} exploded and is smoking, a bare live wire is lying in a puddle.",
-                "A car knocked down an electricity pole on {street}, the wires are lying all over the road.",
-                "The transformer near {landmark} blew up with a loud bang and keeps sparking.",
-                "A live wire is touching the iron fence at {addr}, someone got a shock.",
-                "A person was electrocuted walking through a puddle next to the pole on {street}.",
-                "power line down on {street}, sparking, everyone keep away",
-                "Live wire on the ground and sparking on {street}!",
-                "Power has been out since morning at {addr} and my father is on a home oxygen machine, its backup battery is almost empty.",
-            ],
-        },
-    },
-    "blocked_drain": {
-        "normal": {
-            "vi": [
-                "Cống thoát nước trước {addr} bị nghẹt rác, mưa nhỏ cũng ngập.",
-                "Miệng cống gần {landmark} bị bể nắp, bốc mùi hôi.",
-                "Mương thoát nước ở {ward} bị bồi lấp, nước đen ứ đọng, muỗi nhiều.",
-                "Hố ga hẻm {alley} {street} nghẹt {days} ngày nay, nước thải tràn lên mặt đường.",
-                "Cống rãnh trên {street} bị tắc, nước thải đen ngòm bốc mùi hôi thối.",
-                "Song chắn rác của cống trước {landmark} bị rác lấp kín, mưa xuống nước không thoát được.",
-                "Đường cống hẻm {alley} {street} bị vỡ, nước thải chảy tràn ra ngoài.",
-                "Mương nước sau {addr} đầy bùn và rác, lâu rồi không ai nạo vét.",
-                "cống nghẹt ở {street}, nước thải tràn ra hôi lắm",
-                "Cống nghẹt ở {street}.",
-                "Hố ga trước {addr} bị tắc nghẽn, nước không thoát được.",
-                "Nắp hố ga trên {street} bị lệch, xe chạy qua kêu rất lớn.",
-                "Nắp cống trên vỉa hè {street} bị vỡ một góc, người đi bộ dễ hụt chân.",
-                "Nước thải từ cống trước {addr} trào ngược lên sân mỗi khi mưa, hôi thối.",
-            ],
-            "en": [
-                "The drain in front of {addr} is clogged with rubbish, even light rain floods it.",
-                "The drain cover near {landmark} is broken and it smells bad.",
-                "The drainage ditch in {ward} is silted up, black water is standing and full of mosquitoes.",
-                "The drain in alley {alley} off {street} has been blocked for {days} days and sewage overflows.",
-                "The gutter on {street} is blocked; the black sewage water stinks.",
-                "The drain grate in front of {landmark} is covered with rubbish, rainwater can't get away.",
-                "The sewer pipe in alley {alley} off {street} is broken and sewage is spilling out.",
-                "The ditch behind {addr} is full of mud and rubbish; nobody has dredged it for ages.",
-                "clogged drain on {street}, dirty water overflowing and smelly",
-                "Blocked drain on {street}.",
-                "The storm drain in front of {addr} is clogged and water cannot drain.",
-                "A manhole cover on {street} is loose and bangs every time a car drives over it.",
-                "The drain cover on the sidewalk of {street} has a broken corner, pedestrians could trip.",
-                "Sewage from the drain in front of {addr} backs up into the yard whenever it rains.",
-            ],
-        },
-        "urgent": {
-            "vi": [
-                "Mất nắp hố ga giữa {street}, hố sâu hoắm, trời tối có xe máy lao xuống, người lái bị thương.",
-                "Hố ga giữa {street} bị mất nắp, xe cộ đông đúc, vừa có xe máy sụp bánh, người ngã bị thương.",
-                "Cống nghẹt làm nước thải tràn ngược vào nhà ở {addr}, nước dâng cao trong phòng, nhà có người già bệnh.",
-            ],
-            "en": [
-                "A manhole on {street} has no cover, a deep hole in the dark, a rider just fell in and got hurt.",
-                "The manhole in the middle of busy {street} has lost its cover, a motorbike just dropped into it and the rider is hurt.",
-                "A blocked sewer is pushing sewage back into the house at {addr}, the water keeps rising inside and an elderly sick person lives there.",
-            ],
-        },
-    },
-    "stray_animals": {
-        "normal": {
-            "vi": [
-                "Chó thả rông không rọ mõm chạy ngoài {street}, trẻ em đi học rất sợ.",
-                "Đàn bò thả rông đi lang thang trên {street} gây cản trở giao thông.",
-                "Nhiều chó mèo hoang bới rác ở {landmark} ({ward}).",
-                "Trâu bò thả rông ăn cỏ ven {street}, ban đêm rất dễ gây va chạm.",
-                "Chó nhà ở {addr} thả ra đường, sủa và rượt người đi đường.",
-                "Dê thả rông phá cây trồng và đi vào đường {street}.",
-                "chó thả rông ở {ward} nhiều quá, phóng uế khắp nơi",
-                "Chó thả rông ở {street}.",
-                "Bầy chó hoang sủa và rượt đuổi người đi đường gần {landmark}.",
-            ],
-            "en": [
-                "Dogs without muzzles are running loose on {street}, the children are scared on the way to school.",
-                "A herd of cows is wandering on {street} and blocking traffic.",
-                "Lots of stray cats and dogs are tearing open rubbish bags at {landmark} ({ward}).",
-                "Buffalo and cows are left to graze along {street}; at night they are a collision risk.",
-                "The dog from {addr} roams the street and chases people.",
-                "Goats are wandering on {street} and eating people's plants.",
-                "too many loose dogs in {ward}, they poop everywhere",
-                "Loose dogs on {street}.",
-                "A pack of stray dogs barks at and chases people near {landmark}.",
-            ],
-        },
-        "urgent": {
-            "vi": [
-                "Có con chó nghi bị dại vừa cắn {people} người ở {addr}, vẫn đang chạy ngoài đường!",
-                "Chó dữ không xích tấn công một em nhỏ ở {ward}, em bị cắn nhiều vết, đang chảy máu.",
-                "Đàn bò chạy tán loạn ra {street} giữa giờ cao điểm, vừa làm ngã {people} xe máy.",
-                "Có rắn hổ mang lớn bò vào nhà dân ở {addr}, trong nhà có trẻ nhỏ.",
-                "Đàn bò đứng giữa {street} lúc tối trời, không có đèn, xe chạy tốc độ cao rất dễ tông vào.",
-            ],
-            "en": [
-                "A dog that looks rabid just bit {people} people at {addr} and is still running around!",
-                "An unleashed aggressive dog attacked a child in {ward}, the child has several bites and is bleeding.",
-                "Cows stampeded onto {street} at rush hour and knocked down {people} motorbikes.",
-                "A big cobra got into a house at {addr} where there are small children.",
-                "Cattle are standing in the middle of {street} after dark with no lights, fast traffic could hit them any moment.",
-            ],
-        },
-    },
-    "sidewalk_encroachment": {
-        "normal": {
-            "vi": [
-                "Các quán ăn trên {street} bày bàn ghế chiếm hết vỉa hè, người đi bộ phải đi xuống lòng đường.",
-                "Hàng rong họp chợ tự phát trước {landmark} lấn chiếm lòng đường, gây kẹt xe giờ cao điểm.",
-                "Cửa hàng ở {addr} để xe và hàng hóa tràn ra vỉa hè.",
-                "Quán cà phê trên {street} dựng mái che lấn ra vỉa hè, đề nghị xử lý gấp.",
-                "Bãi giữ xe tự phát chiếm hết vỉa hè trước {landmark}.",
-                "Quán nhậu trên {street} kê bàn ghế tràn xuống lòng đường vào buổi tối.",
-                "Hàng quán ở {addr} đặt bảng hiệu, bàn ghế lấn chiếm lối đi.",
-                "Tiệm rửa xe trên {street} đậu xe kín vỉa hè và xả nước ra đường.",
-                "Người bán trái cây dựng sạp kiên cố trên vỉa hè gần {landmark}.",
-                "vỉa hè {street} bị chiếm hết, ko có chỗ đi bộ",
-                "Lấn chiếm vỉa hè ở {street}.",
-                "Xe ô tô đậu kín lòng lề đường trước {landmark}, người đi bộ không có lối đi.",
-            ],
-            "en": [
-                "The restaurants on {street} put tables all over the sidewalk, pedestrians have to walk in the road.",
-                "Street vendors hold an informal market in front of {landmark} and take over the road at rush hour.",
-                "The shop at {addr} parks motorbikes and goods all over the sidewalk.",
-                "A cafe on {street} built an awning out over the sidewalk.",
-                "An informal parking lot covers the whole sidewalk in front of {landmark}.",
-                "The beer restaurants on {street} put tables out into the road every evening.",
-                "Shops at {addr} put signboards, tables and chairs across the walkway.",
-                "The car wash on {street} parks cars all over the sidewalk and sprays water on it.",
-                "A fruit seller built a permanent stall on the sidewalk near {landmark}.",
-                "sidewalk on {street} totally taken over, nowhere to walk",
-                "Sidewalk blocked by shops on {street}.",
-                "Cars parked all over the pavement in front of {landmark}, pedestrians have no way through.",
-            ],
-        },
-    },
-    "air_pollution": {
-        "normal": {
-            "vi": [
-                "Có người đốt rác gần {landmark}, khói bay mù mịt vào nhà dân.",
-                "Xe chở cát đá trên {street} không che chắn, bụi bay mù mịt cả ngày.",
-                "Xưởng gỗ ở {ward} thải khói bụi và mùi sơn nồng nặc, khó thở.",
-                "Lò than gần {addr} bốc khói đen vào buổi tối.",
-                "Nhà máy gần {landmark} xả khói đen và mùi hôi vào ban đêm, người dân ho nhiều.",
-                "Đốt rơm rạ ngoài đồng ở {ward}, khói mù mịt bay vào khu dân cư.",
-                "Công trình trên {street} không tưới nước, bụi đất bay mù trời.",
-                "Trại heo ở {ward} bốc mùi hôi thối nồng nặc cả khu vực.",
-                "Lò đốt rác gần {addr} thải khói có mùi khét rất khó chịu.",
-                "khói bụi ở {street} kinh khủng, mở cửa ra là bụi bay vào nhà",
-                "Khói bụi ô nhiễm ở {ward}.",
-                "Mùi hôi khó chịu từ nhà máy gần {landmark} bay vào khu dân cư.",
-                "Có người đốt nhựa, cao su ở bãi đất trống gần {addr}, mùi khét nồng nặc.",
-                "Công trình xây dựng trên {street} để bụi bay mù mịt, không che chắn, không tưới nước.",
-                "Bụi đường ở {ward} nhiều quá, xe tải chạy qua là mù trời.",
-            ],
-            "en": [
-                "Someone is burning rubbish near {landmark}, smoke is blowing into the houses.",
-                "Trucks carrying sand on {street} are not covered, there is dust everywhere all day.",
-                "A woodworking shop in {ward} gives off dust and strong paint fumes, it is hard to breathe.",
-                "A charcoal kiln near {addr} puts out black smoke every evening.",
-                "The factory near {landmark} releases black smoke and a foul smell at night; people are coughing.",
-                "Rice straw burning in the fields in {ward} sends smoke over the houses.",
-                "The construction site on {street} never sprays water and dust covers everything.",
-                "The pig farm in {ward} stinks across the whole area.",
-                "The incinerator near {addr} gives off acrid smoke.",
-                "dust on {street} is terrible, it comes into the house whenever we open the door",
-                "Smoke and dust pollution in {ward}.",
-                "A nasty smell from the factory near {landmark} drifts into the homes.",
-                "Someone burns plastic and rubber on the vacant lot near {addr}, the acrid smell is everywhere.",
-                "The building site on {street} lets dust blow everywhere, no covers, no water spraying.",
-                "So much road dust in {ward}, every passing truck raises a cloud.",
-            ],
-        },
-        "urgent": {
-            "vi": [
-                "Rò rỉ hóa chất ở xưởng gần {landmark}, mùi nồng nặc, nhiều người chóng mặt, ngất xỉu.",
-                "Khói độc từ nhà máy ở {ward} bay vào trường học, {people} học sinh khó thở phải đi cấp cứu.",
-                "Khói từ đám cháy bãi rác gần {landmark} rất độc, nhiều người trong xóm khó thở, có cháu phải nhập viện.",
-            ],
-            "en": [
-                "A chemical leak at the workshop near {landmark}, the smell is very strong and people are dizzy and fainting.",
-                "Toxic smoke from the factory in {ward} blew into the school, {people} pupils can't breathe and went to hospital.",
-                "Smoke from a smouldering dump near {landmark} is toxic, many neighbours can't breathe and a child was taken to hospital.",
-            ],
-        },
-    },
-}
+import json
+import string
+from functools import lru_cache
+from importlib.resources import files
+from typing import Annotated
 
-# How often each category is reported (relative) and the share of its reports that are urgent.
-CATEGORY_WEIGHTS: dict[str, float] = {
-    "flooding": 10, "fallen_tree": 7, "traffic_accident": 7, "fire": 3, "street_light": 9,
-    "garbage": 12, "pothole": 9, "noise": 7, "illegal_construction": 5, "water_supply": 6,
-    "power_outage": 7, "blocked_drain": 6, "stray_animals": 4, "sidewalk_encroachment": 7,
-    "air_pollution": 5,
-}
-URGENT_SHARE: dict[str, float] = {
-    "flooding": 0.35, "fallen_tree": 0.4, "traffic_accident": 0.5, "fire": 1.0,
-    "pothole": 0.1, "illegal_construction": 0.08, "power_outage": 0.3, "stray_animals": 0.15,
-    "street_light": 0.04, "water_supply": 0.08, "air_pollution": 0.08, "blocked_drain": 0.08,
-    "garbage": 0.03,
-}
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-OPENERS = {
-    "vi": ["", "", "", "Kính gửi cơ quan chức năng, ", "Xin phản ánh: ", "Tôi muốn phản ánh: ",
-           "Alo, ", "Cho tôi báo: ", "Chào anh chị, ", "Em xin phản ánh ạ: ",
-           "Kính gửi UBND phường, ", "Báo tin: "],
-    "en": ["", "", "", "Hello, ", "Please help: ", "Reporting: ", "Hi, ", "Good morning, ",
-           "Dear city office, ", "To whom it may concern: "],
-}
-# Normal closers ask for speed too ("khẩn cấp", "ASAP"): urgency is in the situation, not the plea.
-CLOSERS = {
-    ("vi", "normal"): ["", "", " Đề nghị xem xét giải quyết.", " Mong các anh chị xử lý sớm.",
-                       " Xin cảm ơn!", " Đã phản ánh nhiều lần mà chưa thấy ai xử lý.",
-                       " Đề nghị xử lý gấp.", " Mong được xử lý khẩn cấp!",
-                       " Bà con rất bức xúc.", " Cảm ơn ạ."],
-    ("vi", "urgent"): ["", " Cần hỗ trợ gấp!", " Xin giúp đỡ ngay!",
-                       " Mong lực lượng chức năng đến nhanh.", " Xin cảm ơn!",
-                       " Rất nguy hiểm, đề nghị đến ngay!", " Cảm ơn ạ."],
-    ("en", "normal"): ["", "", " Please fix it.", " Thank you.",
-                       " This has been reported before and nothing happened.",
-                       " Please handle it urgently.", " Please send someone ASAP!",
-                       " Residents are very upset.", " Thanks."],
-    ("en", "urgent"): ["", " Please hurry!", " Need help now!", " Thank you.",
-                       " It is very dangerous, come immediately!", " Thanks."],
-}
+from ioc.taxonomy import Taxonomy, load_taxonomy
 
-LANDMARKS = {
-    "vi": ["chợ Long Khánh", "trường tiểu học", "trạm y tế", "cây xăng", "nhà văn hóa khu phố",
-           "công viên", "trường THCS", "nhà thờ", "chùa", "bệnh viện đa khoa khu vực Long Khánh",
-           "bến xe Long Khánh", "UBND phường", "siêu thị", "cầu", "chợ"],
-    "en": ["Long Khanh market", "the primary school", "the health station", "the petrol station",
-           "the neighbourhood cultural house", "the park", "the secondary school", "the church",
-           "the pagoda", "Long Khanh regional hospital", "Long Khanh bus station",
-           "the ward People's Committee", "the supermarket", "the bridge", "the market"],
-}
-TIMES = {
-    "vi": ["sáng nay", "chiều nay", "tối qua", "đêm qua", "lúc 6 giờ sáng", "khoảng 2 giờ chiều",
-           "hôm qua", "từ trưa"],
-    "en": ["this morning", "this afternoon", "last night", "overnight", "at 6 am", "around 2 pm",
-           "yesterday", "at noon"],
-}
-LATE = {
-    "vi": ["11 giờ đêm", "12 giờ đêm", "1 giờ sáng", "nửa đêm"],
-    "en": ["11 pm", "midnight", "1 am", "after midnight"],
-}
-TREES = {
-    "vi": ["sao", "dầu", "me", "phượng", "bàng", "xà cừ", "bằng lăng"],
-    "en": ["tamarind", "flame", "almond", "mahogany", "dipterocarp", "crape myrtle"],
-}
+SOURCE = "simulators/data/report_templates.json"
+
+# The slots simulators/reports.py fills in a template, as {street}.
+SLOTS = frozenset({"street", "street2", "addr", "ward", "landmark", "time", "late", "tree",
+                   "alley", "days", "depth", "depth_small", "people", "age", "metres"})
+
+LANGS = ("vi", "en")
+URGENCIES = ("normal", "urgent")
+Phrases = Annotated[tuple[str, ...], Field(min_length=1)]
+
+
+class TemplateError(ValueError):
+    """The templates file is wrong; the message names the entry and what is wrong with it."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def __getitem__(self, key: str):  # templates[category]["urgent"]["vi"], as the file reads
+        return getattr(self, key)
+
+
+class ByLang(_Model):
+    vi: Phrases
+    en: Phrases
+
+
+class ByUrgency(_Model):
+    normal: Phrases
+    urgent: Phrases
+
+
+class Closers(_Model):
+    vi: ByUrgency
+    en: ByUrgency
+
+
+class CategoryTemplates(_Model):
+    """A category may lack one urgency: every fire is urgent, no noise complaint is."""
+
+    normal: ByLang | None = None
+    urgent: ByLang | None = None
+
+
+class ReportTemplates(_Model):
+    comment: str = Field("", alias="_comment")
+    category_weights: dict[str, Annotated[float, Field(gt=0)]]
+    urgent_share: dict[str, Annotated[float, Field(ge=0, le=1)]]
+    openers: ByLang
+    closers: Closers
+    landmarks: ByLang
+    times: ByLang
+    late: ByLang
+    trees: ByLang
+    templates: dict[str, CategoryTemplates]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ReportTemplates:
+        for category, by_urgency in self.templates.items():
+            share = self.urgent_share.get(category, 0.0)
+            for urgency, drawn in (("normal", share < 1), ("urgent", share > 0)):
+                if by_urgency[urgency] is None:
+                    if drawn:
+                        raise ValueError(f"templates.{category}: no {urgency} templates, but "
+                                         f"its urgent_share is {share}")
+                    continue
+                for lang in LANGS:
+                    for n, text in enumerate(by_urgency[urgency][lang]):
+                        _check_slots(text, f"templates.{category}.{urgency}.{lang}[{n}]")
+        asides = [("openers", t) for lang in LANGS for t in self.openers[lang]] + [
+            ("closers", t) for lang in LANGS for u in URGENCIES for t in self.closers[lang][u]]
+        for name, text in asides:
+            if "{" in text or "}" in text:
+                raise ValueError(f"{name}: {text!r} has a brace; only templates have slots")
+        return self
+
+
+def _check_slots(text: str, where: str) -> None:
+    try:
+        slots = {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc} in {text!r}") from None
+    if unknown := slots - SLOTS:
+        raise ValueError(f"{where}: unknown slot {{{min(unknown)}}} in {text!r}; the slots "
+                         f"are {', '.join(sorted(SLOTS))}")
+
+
+def parse_templates(raw: object, taxonomy: Taxonomy, source: str = SOURCE) -> ReportTemplates:
+    """The templates in `raw` (the file's JSON), checked; TemplateError names a bad entry."""
+    try:
+        templates = ReportTemplates.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for e in exc.errors(include_url=False):
+            where = ".".join(map(str, e["loc"]))
+            message = e["msg"].removeprefix("Value error, ")
+            problems.append(f"{where}: {message}" if where else message)
+        raise TemplateError(f"{source}: " + "; ".join(problems)) from None
+    codes = set(taxonomy.codes)
+    for name in ("templates", "category_weights", "urgent_share"):
+        present = set(getattr(templates, name))
+        if unknown := present - codes:
+            raise TemplateError(f"{source}: {name}.{min(unknown)} is not a category of the "
+                                f"taxonomy (ioc/data/taxonomy.json)")
+        if missing := codes - present:
+            raise TemplateError(f"{source}: {name} lacks the taxonomy's category "
+                                f"{min(missing)!r}")
+    return templates
+
+
+@lru_cache
+def load_templates() -> ReportTemplates:
+    """The shipped templates, checked against the shipped taxonomy."""
+    text = files("simulators").joinpath("data/report_templates.json").read_text("utf-8")
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TemplateError(f"{SOURCE}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    return parse_templates(raw, load_taxonomy())

@@ -20,7 +20,7 @@ from ioc.city import City, Road, Ward
 from ioc.events import CitizenReport, ReportSource, Urgency
 from ioc.taxonomy import Taxonomy
 from ioc.text import strip_diacritics
-from simulators import report_templates as tpl
+from simulators.report_templates import ReportTemplates, load_templates
 
 Variant = Literal["vi", "vi_ascii", "en"]
 VARIANT_WEIGHTS: dict[Variant, float] = {"vi": 0.55, "vi_ascii": 0.25, "en": 0.20}
@@ -82,7 +82,8 @@ def random_point_in(ward: Ward, rng: random.Random) -> tuple[float, float]:
     return ward.centroid
 
 
-def _slots(city: City, ward: Ward, lang: str, rng: random.Random) -> dict[str, str]:
+def _slots(city: City, ward: Ward, lang: str, rng: random.Random,
+           tpl: ReportTemplates) -> dict[str, str]:
     roads = city.roads_in(ward.slug) or city.roads
     road = rng.choice(roads)
     other = rng.choice([r for r in city.roads if r.slug != road.slug])
@@ -93,10 +94,10 @@ def _slots(city: City, ward: Ward, lang: str, rng: random.Random) -> dict[str, s
         "street2": _street_name(other, lang, rng),
         "addr": f"số {number} {street}" if lang == "vi" else f"{number} {street}",
         "ward": _ward_name(ward, lang, rng),
-        "landmark": rng.choice(tpl.LANDMARKS[lang]),
-        "time": rng.choice(tpl.TIMES[lang]),
-        "late": rng.choice(tpl.LATE[lang]),
-        "tree": rng.choice(tpl.TREES[lang]),
+        "landmark": rng.choice(tpl.landmarks[lang]),
+        "time": rng.choice(tpl.times[lang]),
+        "late": rng.choice(tpl.late[lang]),
+        "tree": rng.choice(tpl.trees[lang]),
         "alley": rng.choice([str(rng.randint(2, 90)), f"{rng.randint(2, 90)}/{rng.randint(1, 9)}"]),
         "days": str(rng.randint(2, 10)),
         "depth": str(rng.choice(range(10, 35, 5))),
@@ -110,26 +111,27 @@ def _slots(city: City, ward: Ward, lang: str, rng: random.Random) -> dict[str, s
 def compose_report(city: City, taxonomy: Taxonomy, rng: random.Random, at: datetime,
                    report_id: str) -> tuple[CitizenReport, ReportLabel]:
     """One report received at `at`, drawn entirely from `rng`."""
+    tpl = load_templates()
     event_id = uuid.UUID(int=rng.getrandbits(128), version=4)
-    codes = list(tpl.CATEGORY_WEIGHTS)
-    category = rng.choices(codes, weights=[tpl.CATEGORY_WEIGHTS[c] for c in codes])[0]
-    urgent = rng.random() < tpl.URGENT_SHARE.get(category, 0.0)
+    codes = list(tpl.category_weights)
+    category = rng.choices(codes, weights=[tpl.category_weights[c] for c in codes])[0]
+    urgent = rng.random() < tpl.urgent_share[category]
     urgency = Urgency.URGENT if urgent else Urgency.NORMAL
     variants = list(VARIANT_WEIGHTS)
     variant: Variant = rng.choices(variants, weights=list(VARIANT_WEIGHTS.values()))[0]
     lang = "en" if variant == "en" else "vi"
 
     ward = rng.choice(city.wards)
-    slots = _slots(city, ward, lang, rng)
+    slots = _slots(city, ward, lang, rng, tpl)
     if urgent:  # deep water is what makes a flood urgent
         slots["depth"] = str(rng.choice(range(50, 130, 10)))
-    template = rng.choice(tpl.TEMPLATES[category][urgency.value][lang])
-    opener = rng.choice(tpl.OPENERS[lang])
+    template = rng.choice(tpl.templates[category][urgency.value][lang])
+    opener = rng.choice(tpl.openers[lang])
     if opener and not template.startswith("{"):  # "Alo, cây đổ…" rather than "Alo, Cây đổ…"
         template = template[0].lower() + template[1:]
     body = template.format_map(slots)
     text = opener + body[0].upper() + body[1:] if not opener else opener + body
-    text += rng.choice(tpl.CLOSERS[(lang, urgency.value)])
+    text += rng.choice(tpl.closers[lang][urgency.value])
     if variant == "vi_ascii":
         text = _typed_without_diacritics(text, rng)
 

@@ -290,8 +290,8 @@ def write_card(path: Path | str, model: TriageModel, report: dict, training: dic
         "## Training data: generated and hand-written",
         "",
         f"- {data.get('train_rows', '?')} reports written by the project's report simulator "
-        "(`simulators/reports.py`, phrasing in `simulators/report_templates.py`), exported by "
-        "`ioc triage dataset` to `analytics/triage/data/generated/train.jsonl`.",
+        "(`simulators/reports.py`, phrasing in `simulators/data/report_templates.json`), "
+        "exported by `ioc triage dataset` to `analytics/triage/data/generated/train.jsonl`.",
         f"- {data.get('written_rows', 0)} reports written by hand for training "
         "(`analytics/triage/data/written/`, see its README): English, Vietnamese with and "
         "without diacritics, and hard cases (pushy words without danger, calm reports of real "

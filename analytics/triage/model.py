@@ -508,19 +508,6 @@ def assemble(features: Features, category_lr, urgency_lr, departments: dict[str,
                        weights=np.ascontiguousarray(weights), bias=bias, params=params.to_dict())
 
 
-def fit_model(texts: Sequence[str], categories: Sequence[str], urgent: Sequence[bool],
-              departments: dict[str, str], params: TriageParams,
-              sample_weight: Sequence[float] | None = None) -> TriageModel:
-    """Fit the features and both linear models. The threshold is the caller's to tune."""
-    features = Features.fit([canonical(t) for t in texts], params)
-    x = features.transform(texts)
-    weight = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
-    cat = fit_category(x, categories, params.c_category, weight, params.random_state)
-    urg = fit_urgency(x, urgent, params.c_urgency, params.urgent_weight, weight,
-                      params.random_state)
-    return assemble(features, cat, urg, departments, params)
-
-
 def model_version(data: bytes, params: TriageParams, extra: dict | None = None) -> str:
     """'triage-' + a hash of the training data and every parameter that shaped the model."""
     h = hashlib.sha256(data)

@@ -61,13 +61,11 @@ class TriageSink:
             return
         results = self.model.predict([r.text for r in reports])
         now = self.clock.now()
-        pending = [self.publisher.publish(tp.REPORTS_TRIAGED,
-                                          triaged(r, res, self.model.model_version, now))
-                   for r, res in zip(reports, results, strict=True)]
+        for report, result in zip(reports, results, strict=True):
+            self.publisher.publish(tp.REPORTS_TRIAGED,
+                                   triaged(report, result, self.model.model_version, now))
+        # Raises if any send failed, so the loop commits nothing of a batch not all on the broker.
         self.publisher.flush(PUBLISH_TIMEOUT_S)
-        for future in pending:  # flush() does not raise on a failed send; get() does
-            if future is not None:
-                future.get(timeout=PUBLISH_TIMEOUT_S)
         logger.debug("triaged a batch", extra={"reports": len(reports),
                                                "urgent": sum(r.urgency == "urgent"
                                                              for r in results)})

@@ -1,9 +1,12 @@
-"""Read queries for citizen reports: the operator queue, one report, its audit trail."""
+"""Read queries for citizen reports: the operator queue, one report, its audit trail, and the
+operators' overrides as labelled data."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -176,3 +179,14 @@ def overrides(conn: sa.Connection) -> list[dict]:
          WHERE e.action = 'override' AND e.outcome = 'applied'
          ORDER BY e.ts""")).mappings().all()
     return [dict(r) for r in rows]
+
+
+def export_overrides(conn: sa.Connection, path: Path) -> int:
+    """Write the overrides that carry a whole label (category and urgency) to `path` as JSON
+    lines, the labelled format triage retrains on; return how many."""
+    rows = [r for r in overrides(conn) if r["category"] and r["urgency"]]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps({**r, "ts": r["ts"].isoformat()}, ensure_ascii=False) + "\n")
+    return len(rows)

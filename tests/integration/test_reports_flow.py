@@ -163,7 +163,8 @@ def test_a_photo_is_kept_and_served(api):
 
 def test_operator_overrides_become_labelled_data_for_retraining(api, settings, tmp_path):
     from analytics.triage.evaluate import read_labelled
-    from ioc.cli import _export_overrides
+    from ioc.db.reports import export_overrides
+    from ioc.db.session import engine
 
     r = api.post("/api/reports", json={"text": "Có mùi khét và khói đen bốc ra từ trạm biến áp",
                                        **CENTRE})
@@ -177,7 +178,8 @@ def test_operator_overrides_become_labelled_data_for_retraining(api, settings, t
     report = wait_until(lambda: (x := stored(api, report_id))["overridden"] and x, 30,
                         "the override is applied")
     assert (report["category"], report["urgency"]) == ("fire", "urgent")
-    assert _export_overrides(settings, tmp_path / "o.jsonl") == 1
+    with engine(settings).connect() as conn:
+        assert export_overrides(conn, tmp_path / "o.jsonl") == 1
     (row,) = read_labelled(tmp_path / "o.jsonl")
     assert (row.id, row.category, row.urgency) == (report_id, "fire", "urgent")
 

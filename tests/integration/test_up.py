@@ -46,6 +46,9 @@ def test_up_runs_the_city_and_ctrl_c_leaves_nothing_behind(tmp_path_factory):
         assert reports & _reports(second.api_url), "the second run sees the first run's reports"
         assert "Accounts (shown once" in first.output()
         assert "Accounts (shown once" not in second.output(), "credentials are printed once"
+        assert first.output().count("The city is running.") == 1
+        assert '{"ts": ' not in first.output(), "the terminal gets short lines; JSON goes to up.log"
+        assert '"msg": "the city is healthy"' in (data_dir / "logs" / "up.log").read_text()
     finally:
         stop_city(second, timeout_s=15)
 
@@ -74,5 +77,8 @@ def test_a_crashed_worker_is_restarted_and_the_broker_stays_within_its_memory(
                    "reports flow again after the recycle")
     finally:
         stop_city(city, timeout_s=15)
-    log = city.output()
+    terminal = city.output()
+    assert "persistence was killed by SIGKILL; restarting it" in terminal
+    assert '{"ts": ' not in terminal, "the terminal gets short lines; JSON goes to up.log"
+    log = (data_dir / "logs" / "up.log").read_text()
     assert "crashed; restarting" in log and '"service": "persistence"' in log

@@ -25,3 +25,14 @@ def test_a_crashed_child_is_restarted_and_stop_ends_it(tmp_path, monkeypatch):
     sup.stop_all(timeout_s=5)
     assert steady_proc.poll() is not None
     assert sup.check() == [] and steady.proc is None, "stopped children stay stopped"
+
+
+def test_a_child_killed_by_a_signal_is_told_in_words(tmp_path, monkeypatch):
+    monkeypatch.setattr("ioc.supervisor.RESTART_BACKOFF_S", (30,))
+    sup = Supervisor(tmp_path, env={})
+    sup.add("victim", [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), 9)"])
+    sup.start_all()
+    (note,) = wait_until(lambda: sup.check(), 10, "the supervisor notices the kill")
+    assert note.startswith("victim was killed by SIGKILL; restarting it in 30 s")
+    assert str(tmp_path / "victim.log") in note
+    sup.stop_all(timeout_s=5)
