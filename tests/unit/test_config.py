@@ -72,3 +72,10 @@ def test_every_setting_reaches_a_child_process(monkeypatch):
 
     for name in Settings.model_fields:
         assert _plain(getattr(child, name)) == _plain(getattr(parent, name)), name
+
+
+def test_the_readme_documents_every_setting():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    missing = [f"IOC_{name.upper()}" for name in Settings.model_fields
+               if f"| `IOC_{name.upper()}` |" not in readme]
+    assert not missing, f"README's configuration table lacks {missing}"
