@@ -11,13 +11,14 @@ from pathlib import Path
 
 import dash
 import flask
-from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
+from dash import ClientsideFunction, Dash, Input, Output, dcc, html
 
 from dashboard import auth
 from dashboard.api import ApiUnavailable
 from dashboard.context import Context
 from dashboard.display import local_time
 from dashboard.i18n import DEFAULT_LANG, LANGS, t
+from dashboard.outputs import answer
 from dashboard.pages import cameras, control, replay, wall
 from ioc.config import Settings
 
@@ -73,7 +74,10 @@ def create_app(settings: Settings) -> Dash:
         dash.register_page(module.__name__, path=path, name=t(key, "en"), order=order,
                            title=f"{t(key, DEFAULT_LANG)} · IOC Long Khánh",
                            layout=module.layout)
+    for module in (cameras, wall, replay):
         module.register_callbacks(app, ctx)
+    # What was open before the city started is never a new arrival in the operator's alert.
+    control.register_callbacks(app, ctx, city_start=settings.scenario_start)
 
     app.layout = html.Div([
         dcc.Store(id="lang", storage_type="local"),
@@ -81,10 +85,8 @@ def create_app(settings: Settings) -> Dash:
         dcc.Store(id="clock-config", data={
             "tz": settings.display_tz,
             "zone": {code: t("clock.zone", code) for code in LANGS}}),
-        dcc.Store(id="clock-offset", data=0),
         dcc.Store(id="health-store"),
         dcc.Location(id="url"),
-        dcc.Interval(id="clock-tick", interval=1000),
         dcc.Interval(id="health-tick", interval=HEALTH_MS),
         _header(),
         html.Main(dash.page_container, className="app-main"),
@@ -109,39 +111,47 @@ def _register_shell_callbacks(app: Dash, ctx: Context) -> None:
     def choose_language(_vi, _en):
         return "en" if dash.ctx.triggered_id == "lang-en" else "vi"
 
-    @app.callback(
-        [Output(f"lang-{code}", "className") for code in LANGS]
-        + [Output(f"nav-{path.strip('/')}", "children") for _, path, _ in PAGES]
-        + [Output("brand-title", "children"), Output("lang-switch", "title")],
-        Input("lang", "data"))
+    words = {"buttons": {code: Output(f"lang-{code}", "className") for code in LANGS},
+             "nav": {path: Output(f"nav-{path.strip('/')}", "children") for _, path, _ in PAGES},
+             "brand": Output("brand-title", "children"),
+             "switch": Output("lang-switch", "title")}
+
+    @app.callback(output=words, inputs={"lang": Input("lang", "data")})
     def translate_header(lang):
         lang = lang if lang in LANGS else DEFAULT_LANG
-        buttons = [f"lang-btn{' active' if code == lang else ''}" for code in LANGS]
-        return buttons + [t(key, lang) for _, _, key in PAGES] + [t("app.title", lang),
-                                                                  t("lang.label", lang)]
+        return answer(words,
+                      buttons={code: f"lang-btn{' active' if code == lang else ''}"
+                               for code in LANGS},
+                      nav={path: t(key, lang) for _, path, key in PAGES},
+                      brand=t("app.title", lang), switch=t("lang.label", lang))
 
     # Dash titles a page in the language it was registered in; this says it in the chosen one.
     app.clientside_callback(ClientsideFunction("ioc", "pageTitle"),
                             Input("_pages_store", "data"), Input("brand-title", "children"),
                             [Input(f"nav-{path.strip('/')}", "className") for _, path, _ in PAGES])
 
-    @app.callback([Output(f"nav-{path.strip('/')}", "className") for _, path, _ in PAGES],
-                  Input("url", "pathname"))
+    @app.callback(output={path: Output(f"nav-{path.strip('/')}", "className")
+                          for _, path, _ in PAGES},
+                  inputs={"pathname": Input("url", "pathname")})
     def highlight_nav(pathname):
         current = app.strip_relative_path(pathname or "/") or "control"
-        return [f"nav-link{' active' if current == path.strip('/') else ''}"
-                for _, path, _ in PAGES]
+        return {path: f"nav-link{' active' if current == path.strip('/') else ''}"
+                for _, path, _ in PAGES}
 
-    @app.callback(Output("health-badge", "children"), Output("health-badge", "className"),
-                  Output("health-badge", "title"), Output("health-store", "data"),
-                  Input("health-tick", "n_intervals"), Input("lang", "data"))
+    health = {"badge": Output("health-badge", "children"),
+              "look": Output("health-badge", "className"),
+              "why": Output("health-badge", "title"), "clock": Output("health-store", "data")}
+
+    @app.callback(output=health, inputs={"_n": Input("health-tick", "n_intervals"),
+                                         "lang": Input("lang", "data")})
     def show_health(_n, lang):
         lang = lang if lang in LANGS else DEFAULT_LANG
         try:
             body = ctx.api.health()
         except ApiUnavailable as exc:
-            return (_badge("✖", t("health.unreachable", lang)), "health status-alarm",
-                    f"{ctx.api.base_url}: {exc}", None)
+            return answer(health, badge=_badge("✖", t("health.unreachable", lang)),
+                          look="health status-alarm", why=f"{ctx.api.base_url}: {exc}",
+                          clock=None)
         workers = (body.get("workers") or {}).values()
         if body.get("status") != "ok":
             state, icon, key = "alarm", "✖", "health.down"
@@ -150,47 +160,22 @@ def _register_shell_callbacks(app: Dash, ctx: Context) -> None:
         else:
             state, icon, key = "ok", "✔", "health.ok"
         problems = [str(p) for p in body.get("problems") or []]
-        title = "\n".join(problems) or t("health.ok", lang)
+        why = "\n".join(problems) or t("health.ok", lang)
         checked = body.get("checked_at")
         if checked:
-            title += f"\n{local_time(checked, ctx.tz)}"
+            why += f"\n{local_time(checked, ctx.tz)}"
         clock = body.get("clock") or {}
-        return (_badge(icon, t(key, lang)), f"health status-{state}", title,
-                {"now": clock.get("now") or checked, "speed": clock.get("speed") or 1})
+        return answer(health, badge=_badge(icon, t(key, lang)), look=f"health status-{state}",
+                      why=why,
+                      clock={"now": clock.get("now") or checked, "speed": clock.get("speed") or 1})
 
-    # The clock ticks in the browser but follows the API's clock (the stream's "now" and speed,
-    # DESIGN: Time), so it is right in a replay and when the operator's PC clock is not.
-    app.clientside_callback(
-        """
-        function(health) {
-            if (!health || !health.now) { return window.dash_clientside.no_update; }
-            const t = Date.parse(health.now);
-            if (isNaN(t)) { return window.dash_clientside.no_update; }
-            return {at: t, wall: Date.now(), speed: health.speed || 1};
-        }
-        """,
-        Output("clock-offset", "data"), Input("health-store", "data"))
-    app.clientside_callback(
-        """
-        function(_n, lang, offset, cfg) {
-            const code = (lang === 'en') ? 'en' : 'vi';
-            // The stream's clock: its last reading, advanced at the scenario's speed.
-            const now = (offset && offset.at)
-                ? new Date(offset.at + (Date.now() - offset.wall) * offset.speed)
-                : new Date();
-            const tz = (cfg && cfg.tz) || 'Asia/Ho_Chi_Minh';
-            const time = new Intl.DateTimeFormat('en-GB', {timeZone: tz, hour: '2-digit',
-                minute: '2-digit', second: '2-digit', hourCycle: 'h23'}).format(now);
-            const date = new Intl.DateTimeFormat(code === 'en' ? 'en-GB' : 'vi-VN',
-                {timeZone: tz, weekday: 'short', day: '2-digit', month: '2-digit',
-                 year: 'numeric'}).format(now);
-            const zone = (cfg && cfg.zone && cfg.zone[code]) || '';
-            return [time, date + ' · ' + zone];
-        }
-        """,
-        Output("clock-time", "children"), Output("clock-date", "children"),
-        Input("clock-tick", "n_intervals"), Input("lang", "data"),
-        State("clock-offset", "data"), State("clock-config", "data"))
+    # The clock ticks in the browser (assets/clock.js, which the countdowns use too) but follows
+    # the API's clock: the stream's "now" and speed (DESIGN: Time), so it is right in a replay
+    # and when the operator's PC clock is not.
+    app.clientside_callback(ClientsideFunction("ioc", "streamClock"),
+                            Input("health-store", "data"))
+    app.clientside_callback(ClientsideFunction("ioc", "clockWords"),
+                            Input("lang", "data"), Input("clock-config", "data"))
 
 
 def _badge(icon: str, text: str) -> list:

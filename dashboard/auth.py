@@ -7,11 +7,12 @@ The password goes to the API once and is never stored or logged by the dashboard
 
 from __future__ import annotations
 
-from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
+from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
 
 from dashboard.api import ApiUnavailable, Refusal
 from dashboard.context import Context
 from dashboard.i18n import DEFAULT_LANG, LANGS, t
+from dashboard.outputs import answer
 
 ROLES = ("operator", "admin", "leader", "engineer")
 
@@ -53,62 +54,68 @@ def header_widget() -> html.Div:
     ], id="auth-area", className="auth-area")
 
 
+# The dialog's words: the header is built once, in Vietnamese, and translated in place.
+WORDS = {"auth-title": "auth.title", "auth-username-label": "auth.username",
+         "auth-password-label": "auth.password", "auth-cancel": "auth.cancel",
+         "auth-submit": "auth.signin", "auth-open-label": "auth.signin",
+         "auth-signout": "auth.signout"}
+SIGN_IN = {"auth": Output("auth", "data"), "error": Output("auth-error", "children"),
+           "password": Output("auth-password", "value")}
+WHO = {"signin_hidden": Output("auth-open", "hidden"), "who_hidden": Output("auth-who", "hidden"),
+       "signout_hidden": Output("auth-signout", "hidden"),
+       "user": Output("auth-user", "children"), "title": Output("auth-who", "title")}
+
+
 def register_callbacks(app: Dash, ctx: Context) -> None:
-    @app.callback(
-        Output("auth-title", "children"), Output("auth-username-label", "children"),
-        Output("auth-password-label", "children"), Output("auth-cancel", "children"),
-        Output("auth-submit", "children"), Output("auth-open-label", "children"),
-        Output("auth-signout", "children"), Input("lang", "data"))
+    @app.callback(output={el: Output(el, "children") for el in WORDS},
+                  inputs={"lang": Input("lang", "data")})
     def translate(lang):
         lang = lang if lang in LANGS else DEFAULT_LANG
-        return (t("auth.title", lang), t("auth.username", lang), t("auth.password", lang),
-                t("auth.cancel", lang), t("auth.signin", lang), t("auth.signin", lang),
-                t("auth.signout", lang))
+        return {el: t(key, lang) for el, key in WORDS.items()}
 
     app.clientside_callback(
         ClientsideFunction("ioc", "toggleModal"), Output("auth-modal", "hidden"),
         Input("auth-open", "n_clicks"), Input("auth-cancel", "n_clicks"), Input("auth", "data"),
         prevent_initial_call=True)
 
-    @app.callback(
-        Output("auth", "data"), Output("auth-error", "children"),
-        Output("auth-password", "value"),
-        Input("auth-submit", "n_clicks"), Input("auth-password", "n_submit"),
-        State("auth-username", "value"), State("auth-password", "value"), State("lang", "data"),
-        prevent_initial_call=True)
+    @app.callback(output=SIGN_IN,
+                  inputs={"_clicks": Input("auth-submit", "n_clicks"),
+                          "_submits": Input("auth-password", "n_submit")},
+                  state={"username": State("auth-username", "value"),
+                         "password": State("auth-password", "value"),
+                         "lang": State("lang", "data")},
+                  prevent_initial_call=True)
     def sign_in(_clicks, _submits, username, password, lang):
         lang = lang if lang in LANGS else DEFAULT_LANG
         if not (username or "").strip() or not password:
-            return no_update, t("auth.missing", lang), no_update
+            return answer(SIGN_IN, error=t("auth.missing", lang))
         try:
             got = ctx.api.login(username.strip(), password)
         except ApiUnavailable:
-            return no_update, t("data.unavailable", lang), ""
+            return answer(SIGN_IN, error=t("data.unavailable", lang), password="")
         if isinstance(got, Refusal):
             words = (t("auth.wrong", lang) if got.status_code == 401
                      else f"{t('auth.refused', lang)}: {got.detail}")
-            return no_update, words, ""
-        return ({"token": got["token"], "username": got["username"], "role": got["role"]},
-                "", "")
+            return answer(SIGN_IN, error=words, password="")
+        return answer(SIGN_IN, auth={"token": got["token"], "username": got["username"],
+                                     "role": got["role"]}, error="", password="")
 
-    @app.callback(Output("auth", "data", allow_duplicate=True),
-                  Input("auth-signout", "n_clicks"), prevent_initial_call=True)
+    @app.callback(output=Output("auth", "data", allow_duplicate=True),
+                  inputs={"_n": Input("auth-signout", "n_clicks")}, prevent_initial_call=True)
     def sign_out(_n):
         return None
 
-    @app.callback(
-        Output("auth-open", "hidden"), Output("auth-who", "hidden"),
-        Output("auth-signout", "hidden"), Output("auth-user", "children"),
-        Output("auth-who", "title"),
-        Input("auth", "data"), Input("lang", "data"))
+    @app.callback(output=WHO, inputs={"auth": Input("auth", "data"), "lang": Input("lang", "data")})
     def show_who(auth, lang):
         lang = lang if lang in LANGS else DEFAULT_LANG
         if not signed_in(auth):
-            return False, True, True, "", ""
+            return answer(WHO, signin_hidden=False, who_hidden=True, signout_hidden=True,
+                          user="", title="")
         role = auth.get("role")
         role_word = t(f"role.{role}", lang) if role in ROLES else str(role)
-        return (True, False, False, [html.B(str(auth["username"])), f" · {role_word}"],
-                t("auth.signed_in_as", lang, user=auth["username"]))
+        return answer(WHO, signin_hidden=True, who_hidden=False, signout_hidden=False,
+                      user=[html.B(str(auth["username"])), f" · {role_word}"],
+                      title=t("auth.signed_in_as", lang, user=auth["username"]))
 
 
 def signed_in(auth: object) -> bool:

@@ -149,10 +149,12 @@ def rows_signature(reports: list[dict]) -> list:
 
 
 def alert_row(a: dict, lang: str, tz: str, ward_name) -> html.Div:
-    """One new, possibly urgent report in the alert banner; a click opens it."""
+    """One new, possibly urgent report in the alert banner; a click opens it. Its role in the
+    banner ("newest", "most pressing") is written into `.alert-role` by assets/alerts.js."""
     report_id = str(a.get("report_id"))
     ward = ward_name(a.get("ward"), lang) or t("report.ward.unknown", lang)
     return html.Div([
+        html.Span(className="alert-role"),
         urgency_badge(a.get("urgency"), lang),
         countdown(a.get("sla_state"), a.get("due_at"), None, lang, className="alert-countdown"),
         html.Span(local_time(a.get("received_at"), tz), className="alert-time"),

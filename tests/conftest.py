@@ -78,6 +78,13 @@ class RunningCity:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def submit_report(self, text: str, lat: float = 10.9375, lon: float = 107.2420) -> str:
+        """A citizen report through the citizen app's door (POST /api/reports); its id."""
+        response = httpx.post(f"{self.api_url}/api/reports", timeout=10,
+                              json={"text": text, "lat": lat, "lon": lon})
+        assert response.status_code == 201, response.text
+        return response.json()["report_id"]
+
     @property
     def operator(self) -> tuple[str, str]:
         """The demo operator `ioc up` created and printed once: (username, password)."""
@@ -126,11 +133,16 @@ def stop_city(city: RunningCity, timeout_s: float = 20) -> int:
     return city.proc.returncode
 
 
+# The session's city sends no citizen reports of its own (sensors and cameras still run): a test
+# that needs reports submits them, so what it sees never depends on what a simulator sent.
+QUIET = {"IOC_REPORT_RATE_PER_H": "0", "IOC_REPORT_BACKLOG_H": "0"}
+
+
 @pytest.fixture(scope="session")
 def city():
     root = Path(tempfile.mkdtemp(prefix="ioc-city-"))
     root.chmod(0o755)
-    running = start_city(root / "data")
+    running = start_city(root / "data", **QUIET)
     try:
         wait_until(lambda: healthy(running), 120, "ioc up reports a green /health")
         yield running

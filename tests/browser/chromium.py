@@ -1,5 +1,6 @@
-"""Browser fixtures (import them into a test module): headless Debian Chromium driven by Playwright, one browser per module and
-a fresh context per test. A failing test leaves a screenshot and the console in test-artifacts/.
+"""Browser fixtures (a plugin of tests/conftest.py): headless Debian Chromium driven by
+Playwright, one browser per module and a fresh context per test. A failing test leaves a
+screenshot and the console in test-artifacts/.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 def test_control_room_shows_live_data_without_reload(page: Page, city):
+    city.submit_report("Đèn đường hỏng ở ngã tư, tối om")  # the city sends none of its own
     page.goto(f"{city.dashboard_url}/control")
     page.evaluate("window.__no_reload_marker = 1")
 

@@ -27,22 +27,23 @@ ANSWER = "Đã điều xe chữa cháy và cứu nạn đến chợ, dự kiến
 COUNTDOWN = re.compile(r"^\d+:\d\d:\d\d$")  # h:mm:ss, always
 
 
+def shot(name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    return SHOTS / name
+
+
 def open_control(page: Page, city) -> None:
     """/control filtered to the ward the test reports come from, watching for arrivals."""
     ward = load_city().ward_at(LAT, LON).slug
     page.goto(f"{city.dashboard_url}/control?ward={ward}")
     page.evaluate("window.__no_reload_marker = 1")
-    expect(page.locator("#queue-list .q-row").first).to_be_visible()
-    expect(page.locator("#queue-range")).to_have_text(re.compile(r"\d+"))
+    expect(page.locator("#queue-range")).to_have_text(re.compile(r"\d+"))  # the queue is read
     # The arrival watch has read what was already there; from now on, new is new.
     expect(page.locator("#alert-banner")).to_have_attribute("data-armed", "true")
 
 
 def submit(city, text: str) -> str:
-    response = httpx.post(f"{city.api_url}/api/reports", timeout=10,
-                          json={"text": text, "lat": LAT, "lon": LON})
-    assert response.status_code == 201, response.text
-    return response.json()["report_id"]
+    return city.submit_report(text, LAT, LON)
 
 
 def sign_in(page: Page, username: str, password: str) -> None:
@@ -126,10 +127,7 @@ def test_citizen_text_is_shown_as_text_and_actions_need_sign_in(page: Page, city
                + FIRE)
     report_id = submit(city, hostile)
     arrival = page.locator(f"#alert-list [data-report-id='{report_id}']")
-    expect(arrival).to_be_attached(timeout=ARRIVAL_MS)
-    if not arrival.is_visible():  # folded under older arrivals (the least time left first)
-        page.locator("#alert-more").click()
-    expect(arrival).to_be_visible()
+    expect(arrival).to_be_visible(timeout=ARRIVAL_MS)  # the newest: never folded away
     expect(arrival).to_contain_text("<script>window.__xss = 1</script>")
 
     arrival.click()
@@ -145,3 +143,114 @@ def test_citizen_text_is_shown_as_text_and_actions_need_sign_in(page: Page, city
     expect(page.locator("#auth-modal")).to_be_hidden()
     body = httpx.get(f"{city.api_url}/api/reports/{report_id}", timeout=5).json()
     assert body["status"] in ("received", "triaged"), "an action went through without sign-in"
+
+
+def alert(page: Page, report_id: str):
+    return page.locator(f"#alert-list [data-report-id='{report_id}']")
+
+
+def shown_order(page: Page) -> list[str]:
+    """The report ids of the banner's rows that show, top to bottom."""
+    return page.locator("#alert-list .alert-row:visible").evaluate_all(
+        "rows => rows.map(r => r.dataset.reportId)")
+
+
+def test_a_burst_of_arrivals_never_hides_the_newest_one(page: Page, city):
+    open_control(page, city)
+    burst = [submit(city, f"Cháy lớn ở kho hàng số {n}, có người mắc kẹt") for n in range(1, 21)]
+    expect(page.locator("#alert-list .alert-row")).to_have_count(20, timeout=3 * ARRIVAL_MS)
+    # Folded: how many, the newest and the most pressing (the least time left: the first).
+    expect(page.locator("#alert-title")).to_have_text(re.compile(r"^20 phản ánh mới"))
+    expect(page.locator("#alert-more")).to_contain_text("18")
+    assert shown_order(page) == [burst[-1], burst[0]]
+    expect(alert(page, burst[-1]).locator(".alert-role")).to_have_text("Mới nhất")
+    expect(alert(page, burst[0]).locator(".alert-role")).to_have_text("Gấp nhất")
+
+    fire = submit(city, FIRE)
+    expect(alert(page, fire)).to_be_visible(timeout=ARRIVAL_MS)  # no click, no scroll
+    expect(alert(page, fire).locator(".alert-role")).to_have_text("Mới nhất")
+    expect(page.locator("#alert-title")).to_have_text(re.compile(r"^21 phản ánh mới"))
+    assert shown_order(page) == [fire, burst[0]]
+    page.locator("#alert-banner").screenshot(path=str(shot("burst-folded-vi.png")))
+
+    # Unfolded, all of them: the newest on top, then the least time left first.
+    page.locator("#alert-more").click()
+    expect(page.locator("#alert-list .alert-row:visible")).to_have_count(21)
+    assert shown_order(page) == [fire, *burst]
+    page.locator("#alert-banner").screenshot(path=str(shot("burst-expanded-vi.png")))
+    page.mouse.move(5, 1000)  # away from the banner, which the operator has scrolled down
+    page.locator("#alert-banner").evaluate("b => { b.scrollTop = b.scrollHeight; }")
+    later = submit(city, "Tai nạn giao thông nghiêm trọng, có người bị thương nặng")
+    expect(alert(page, later)).to_be_in_viewport(timeout=ARRIVAL_MS)  # scrolled into view
+    assert shown_order(page)[:2] == [later, burst[0]]
+
+
+def test_a_row_stays_under_the_pointer_while_others_arrive(page: Page, city):
+    open_control(page, city)
+    first, second = (submit(city, f"Ngập sâu ở hẻm {n}, nước tràn vào nhà dân, có người già "
+                                  "mắc kẹt") for n in (1, 2))
+    expect(alert(page, second)).to_be_visible(timeout=ARRIVAL_MS)
+    assert shown_order(page) == [second, first]
+
+    # Folded: the pointer rests on the newest row; one more arrives.
+    row = alert(page, second)
+    row.hover()
+    where = row.bounding_box()
+    third = submit(city, FIRE)
+    expect(alert(page, third)).to_be_visible(timeout=ARRIVAL_MS)  # shown below, not over it
+    assert shown_order(page) == [second, third, first]
+    assert row.bounding_box() == where, "the row moved from under the pointer"
+    row.click()  # the report the operator aimed at is the one that opens
+    expect(page.locator("#detail-text")).to_contain_text("hẻm 2")
+
+    # The pointer leaves: the banner settles, the newest on top.
+    page.mouse.move(5, 1000)
+    expect(page.locator("#alert-list .alert-row:visible").first).to_have_attribute(
+        "data-report-id", third)
+    assert shown_order(page) == [third, first]
+
+    # Unfolded, with the pointer on a row further down.
+    page.locator("#alert-more").click()
+    row = alert(page, first)
+    row.hover()
+    where = row.bounding_box()
+    fourth = submit(city, "Cây đổ đè người đi đường, cần cấp cứu gấp")
+    expect(alert(page, fourth)).to_be_visible(timeout=ARRIVAL_MS)
+    assert shown_order(page) == [third, first, fourth, second]
+    assert row.bounding_box() == where, "the row moved from under the pointer"
+
+
+ARRANGE = """([alerts, seen, expanded, hold]) => {
+  const plan = IOC.alerts.arrange(alerts.map(([key, at]) => ({key, at})), new Set(seen),
+                                  expanded, hold);
+  return [plan.rows.slice(0, plan.shown).map(a => a.key), plan.roles];
+}"""
+
+
+@pytest.mark.parametrize(("rows", "seen", "expanded", "hold", "shown", "roles"), [
+    # rows come the least time left first: (id, received at)
+    ([("old", "08:00"), ("mid", "08:05"), ("new", "08:10")], [], False, None,
+     ["new", "old"], {"new": ["newest"], "old": ["pressing"]}),
+    ([("old", "08:00"), ("mid", "08:05"), ("new", "08:10")], [], True, None,
+     ["new", "old", "mid"], {"new": ["newest"], "old": ["pressing"]}),
+    # opened (or dismissed): the newest the operator has not seen takes its place
+    ([("old", "08:00"), ("mid", "08:05"), ("new", "08:10")], ["new"], False, None,
+     ["mid", "old"], {"mid": ["newest"], "old": ["pressing"]}),
+    ([("old", "08:00"), ("new", "08:10")], ["old", "new"], False, None,
+     ["old"], {"old": ["pressing"]}),
+    # the pointer rests on "mid", shown first before "new" came: it stays, "new" shows below
+    ([("old", "08:00"), ("mid", "08:05"), ("new", "08:10")], [], False, ["mid"],
+     ["mid", "new", "old"], {"new": ["newest"], "old": ["pressing"]}),
+    ([("old", "08:00"), ("mid", "08:05"), ("new", "08:10")], [], True, ["mid", "old"],
+     ["mid", "old", "new"], {"new": ["newest"], "old": ["pressing"]}),
+    # one alone needs no label; the newest may also be the most pressing
+    ([("only", "08:00")], [], False, None, ["only"], {}),
+    ([("new", "08:10"), ("calm", "08:00")], [], False, None,
+     ["new"], {"new": ["newest", "pressing"]}),
+])
+def test_the_banner_shows_the_newest_not_seen_and_the_most_pressing(
+        page: Page, city, rows, seen, expanded, hold, shown, roles):
+    """The banner's rule (assets/alerts.js `arrange`), on made-up rows."""
+    page.goto(f"{city.dashboard_url}/replay")
+    alerts = [[key, f"2026-12-02T{at}:00+00:00"] for key, at in rows]
+    assert page.evaluate(ARRANGE, [alerts, seen, expanded, hold]) == [shown, roles]
