@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from ioc import lifecycle as lc
 from ioc import sla
-from ioc.events import ReportAction, ReportSource, Urgency
+from ioc.events import ReportAction, ReportSource, SensorKind, Urgency
 from ioc.kpis import Kpi
 
 
@@ -154,3 +154,41 @@ class Health(_Out):
     database: PartHealth
     workers: dict[str, WorkerHealth]
     clock: StreamClock
+
+
+class LatestReading(_Out):
+    """The newest reading of one sensor."""
+
+    sensor_id: str
+    kind: SensorKind
+    value: float
+    unit: str
+    ts: AwareDatetime
+
+
+class RecentReport(_Out):
+    """A report as received, with its latest triage (none yet: untriaged)."""
+
+    report_id: str
+    ts: AwareDatetime = Field(description="Received at")
+    text: str
+    lang: str | None = None
+    lat: float
+    lon: float
+    ward: str | None = None
+    category_hint: str | None = None
+    source: ReportSource
+    urgency: Urgency | None = None
+    category: str | None = None
+    department: str | None = None
+    confidence: float | None = None
+
+
+class CameraFeed(_Out):
+    """A camera that has sent a frame, and its newest one's metadata."""
+
+    camera_id: str
+    ts: AwareDatetime
+    seq: int
+    width: int
+    height: int

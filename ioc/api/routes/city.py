@@ -58,7 +58,8 @@ def get_city():
     return load_city()
 
 
-@router.get("/sensors/latest", summary="The newest reading of every sensor")
+@router.get("/sensors/latest", summary="The newest reading of every sensor",
+            response_model=list[models.LatestReading])
 def sensors_latest(db: DbDep):
     return queries.sensors_latest(db)
 
@@ -69,12 +70,14 @@ def sensor_history(sensor_id: str, db: DbDep, clock: ClockDep,
     return queries.sensor_history(db, sensor_id, clock.now() - timedelta(hours=hours))
 
 
-@router.get("/reports/recent", summary="The newest citizen reports")
+@router.get("/reports/recent", summary="The newest citizen reports",
+            response_model=list[models.RecentReport])
 def recent_reports(db: DbDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200):
     return queries.recent_reports(db, limit)
 
 
-@router.get("/cameras", summary="Cameras and their newest frame")
+@router.get("/cameras", summary="Cameras and their newest frame",
+            response_model=list[models.CameraFeed])
 def cameras(db: DbDep):
     return queries.cameras(db)
 
