@@ -6,7 +6,8 @@ dashboard), pushes N open citizen reports through Kafka, then measures:
   - the queue API (first page, and filtered) against the raw SQL of the same query;
   - the /control page in headless Chromium, with the simulators running: time until the queue
     shows, how busy it keeps the browser's main thread, the time from POSTing an urgent report
-    to its alert on the page, a filter chip, and the alert's dismiss button.
+    to its alert visible on the page (while earlier ones still wait in the banner), a filter
+    chip, and the alert's dismiss button.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ TEXTS = (
 
 
 def _ms(samples: list[float], q: int) -> float:
-    return statistics.quantiles(samples, n=100)[q - 1] * 1000 if len(samples) > 1 else 0.0
+    # Inclusive: with a dozen samples the exclusive method extrapolates past the slowest one.
+    return (statistics.quantiles(samples, n=100, method="inclusive")[q - 1] * 1000
+            if len(samples) > 1 else 0.0)
 
 
 def _timed_get(client: httpx.Client, url: str, times: int) -> list[float]:
@@ -111,7 +114,7 @@ def run(reports: int, console: Console) -> Iterator[str]:
                 t0 = time.perf_counter()
                 conn.execute("SELECT s.*, r.* FROM report_state s JOIN citizen_reports r "
                              "USING (report_id) WHERE s.is_open ORDER BY "
-                             "(s.first_response_at IS NOT NULL), s.due_at, s.report_id LIMIT 100"
+                             "(NOT s.awaiting), s.respond_by, s.report_id LIMIT 100"
                              ).fetchall()
                 conn.execute("SELECT count(*) FROM report_state WHERE is_open").fetchone()
                 raw.append(time.perf_counter() - t0)
@@ -136,8 +139,9 @@ def run(reports: int, console: Console) -> Iterator[str]:
            f"p50 {_ms(callbacks, 50):.0f} ms, p95 {_ms(callbacks, 95):.0f} ms "
            f"({len(callbacks)} calls in 10 s)")
     yield (f"new urgent report alert     p50 {_ms(alert, 50):.0f} ms, "
-           f"max {max(alert) * 1000:.0f} ms "
-           f"(POST to alert row; of which the page p50 {_ms(page_share, 50):.0f} ms, "
+           f"p95 {_ms(alert, 95):.0f} ms, max {max(alert) * 1000:.0f} ms "
+           f"(POST to its row visible in the banner, up to {PROBES - 1} others there; "
+           f"of which the page p50 {_ms(page_share, 50):.0f} ms, "
            f"the rest is intake, triage and storage); {missed} of {len(alert)} not shown "
            f"within {ALERT_GIVE_UP_S} s")
     yield f"filter chip                 p50 {_ms(chip, 50):.0f} ms, max {max(chip) * 1000:.0f} ms"
@@ -148,14 +152,15 @@ def run(reports: int, console: Console) -> Iterator[str]:
            f"kpis_p50_ms={_ms(kpis, 50):.0f} page_ready_ms={b['page_ready_s'] * 1000:.0f} "
            f"main_thread_busy_pct={b['busy'] * 100:.0f} "
            f"callback_p50_ms={_ms(callbacks, 50):.0f} callback_p95_ms={_ms(callbacks, 95):.0f} "
-           f"alert_p50_ms={_ms(alert, 50):.0f} alert_max_ms={max(alert) * 1000:.0f} "
+           f"alert_p50_ms={_ms(alert, 50):.0f} alert_p95_ms={_ms(alert, 95):.0f} "
+           f"alert_max_ms={max(alert) * 1000:.0f} "
            f"alert_page_p50_ms={_ms(page_share, 50):.0f} alert_missed={missed} "
            f"chip_p50_ms={_ms(chip, 50):.0f} "
            f"chip_max_ms={max(chip) * 1000:.0f} dismiss_ms={b['dismiss_s'] * 1000:.0f}")
 
 
 URGENT = "Cháy lớn ở kho hàng số {n}, khói đen, có người mắc kẹt bên trong"
-PROBES = 6  # new urgent reports whose alert is timed
+PROBES = 12  # new urgent reports whose alert is timed; unanswered, they pile up in the banner
 ALERT_GIVE_UP_S = 30
 
 
@@ -220,8 +225,10 @@ def _browser(api: str, dashboard_url: str, console: Console) -> dict:
                 watcher = threading.Thread(target=_appeared, args=(api, report_id, t0, found))
                 watcher.start()
                 try:
+                    # On screen, not only in the DOM: the newest arrival must never be folded
+                    # away behind the earlier probes still waiting in the banner.
                     page.wait_for_selector(f"#alert-list [data-report-id='{report_id}']",
-                                           state="attached", timeout=ALERT_GIVE_UP_S * 1000)
+                                           state="visible", timeout=ALERT_GIVE_UP_S * 1000)
                     shown.append(time.perf_counter() - t0)
                 except PlaywrightTimeout:
                     shown.append(math.inf)
