@@ -30,6 +30,9 @@ def test_up_runs_the_city_and_ctrl_c_leaves_nothing_behind(tmp_path_factory):
         health = httpx.get(f"{first.api_url}/health", timeout=5).json()
         assert health["workers"]["persistence"]["status"] in ("ok", "lagging")
         reports = wait_until(lambda: _reports(first.api_url), 60, "simulated reports are stored")
+        # What the person at the terminal is told (ioc up polls /health on its own clock).
+        wait_until(lambda: "The city is running." in first.output(), 30,
+                   "ioc up tells its terminal that the city is running")
         children = _descendants(first.proc.pid)
         names = " ".join(" ".join(p.cmdline()) for p in children)
         for part in ("tansu", "postgres", "worker persistence", " api", "dashboard", "simulate"):
