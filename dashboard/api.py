@@ -1,7 +1,9 @@
 """The dashboard's only source of live data: the IOC HTTP API, with short timeouts.
 
-A callback that cannot reach the API shows that on screen (`ApiUnavailable`) instead of failing;
-the dashboard never reads the database.
+Every answer is parsed into the model the API made it from (`ioc.api.models`, `ioc.city.City`),
+so the pages read attributes, not guessed keys. A callback that cannot reach the API, or gets an
+answer that does not validate, shows that on screen (`ApiUnavailable`) instead of failing; the
+dashboard never reads the database.
 """
 
 from __future__ import annotations
@@ -10,16 +12,23 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+
+from dashboard.citymap import CityModel
+from ioc.api import models
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class ApiUnavailable(Exception):
-    """The API did not answer, or answered with an error."""
+    """The API did not answer, answered with an error, or answered something that does not
+    validate as the model it should have been made from."""
 
 
 @dataclass(frozen=True)
@@ -32,38 +41,79 @@ class Refusal:
     status: str | None = None  # on a 409: the report's state that refused the action
 
 
+class _FieldError(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    loc: list[str | int] = []
+    msg: str = ""
+
+
+class _ErrorBody(BaseModel):
+    """A FastAPI error body: `detail` is a message or a list of validation errors; a 409 from a
+    lifecycle refusal names the report's `status` too (ioc/api/errors.py)."""
+
+    model_config = ConfigDict(extra="ignore")
+    detail: str | list[_FieldError | str] | None = None
+    status: str | None = None
+
+
 def _refusal(response: httpx.Response) -> Refusal:
     try:
-        status = response.json().get("status")
-    except (ValueError, AttributeError):
-        status = None
-    return Refusal(response.status_code, _detail(response),
-                   status if isinstance(status, str) else None)
+        body = _ErrorBody.model_validate_json(response.content)
+    except ValidationError:
+        return Refusal(response.status_code, f"HTTP {response.status_code}")
+    if isinstance(body.detail, list):  # 422: [{"loc": ["body", "field"], "msg": "..."}]
+        detail = "; ".join(f"{'.'.join(str(x) for x in d.loc[1:])}: {d.msg}"
+                           if isinstance(d, _FieldError) else d for d in body.detail)
+    else:
+        detail = body.detail
+    return Refusal(response.status_code, detail or f"HTTP {response.status_code}", body.status)
 
 
-def _detail(response: httpx.Response) -> str:
-    """The `detail` of a FastAPI error body: a message, or a list of validation errors."""
+_QUEUE, _REPORT, _KPIS, _HEALTH, _CITY = (TypeAdapter(m) for m in (
+    models.Queue, models.ReportDetail, models.KpiReport, models.Health, CityModel))
+_READINGS = TypeAdapter(list[models.LatestReading])
+_RECENT = TypeAdapter(list[models.RecentReport])
+_CAMERAS = TypeAdapter(list[models.CameraFeed])
+_SIGNED_IN, _ACTION = TypeAdapter(models.SignedIn), TypeAdapter(models.ActionAnswer)
+
+
+def _parse(what: str, adapter: TypeAdapter[T], body: bytes) -> T:
+    """An answer's body as its model, or `ApiUnavailable` saying which field did not fit."""
     try:
-        detail = response.json().get("detail")
-    except (ValueError, AttributeError):
-        return f"HTTP {response.status_code}"
-    if isinstance(detail, list):  # 422: [{"loc": [...], "msg": "..."}]
-        return "; ".join(f"{'.'.join(str(x) for x in d.get('loc', [])[1:])}: {d.get('msg')}"
-                         if isinstance(d, dict) else str(d) for d in detail)
-    return str(detail or f"HTTP {response.status_code}")
+        return adapter.validate_json(body)
+    except ValidationError as exc:
+        errors = tuple((".".join(str(part) for part in e["loc"]) or "(document)", e["msg"])
+                       for e in exc.errors(include_url=False)[:10])
+        _log_rejected(what, exc.error_count(), errors)
+        # The first line names the model; locations and messages only, never a value
+        raise ApiUnavailable(f"{what}: {str(exc).splitlines()[0]}: "
+                             f"{errors[0][0]}: {errors[0][1]}") from exc
+
+
+@lru_cache(maxsize=64)
+def _log_rejected(what: str, count: int, errors: tuple[tuple[str, str], ...]) -> None:
+    """Once per distinct error: panels poll every second or two, so a renamed field would
+    otherwise be logged every second per screen. Key paths and messages only: an answer's
+    values (citizen text) are never logged."""
+    logger.warning("an API answer does not validate as its model; its panel shows no data",
+                   extra={"answer": what, "error_count": count,
+                          "errors": [{"loc": loc, "msg": msg} for loc, msg in errors]})
 
 
 class CityApi:
     """Thread-safe client for one API base URL (waitress serves callbacks on several threads)."""
 
-    def __init__(self, base_url: str, timeout_s: float = 2.5, city_ttl_s: float = 60.0):
+    def __init__(self, base_url: str, timeout_s: float = 2.5, city_ttl_s: float = 60.0,
+                 transport: httpx.BaseTransport | None = None):
         self.base_url = base_url.rstrip("/")
         self._client = httpx.Client(base_url=self.base_url, timeout=timeout_s,
-                                    headers={"Accept": "application/json"})
-        # The city model is reference data (wards, roads, sensor sites): it is cached briefly
-        # so the 2-s refreshes do not fetch it every time. Live data is never cached.
+                                    headers={"Accept": "application/json"},
+                                    transport=transport)
+        # The city model is reference data (wards, roads, sensor sites): it is validated once
+        # per fetch and kept briefly with its document, so the 2-s refreshes neither fetch nor
+        # validate it every time. Live data is never cached.
         self._city_ttl_s = city_ttl_s
-        self._city: tuple[float, dict] | None = None
+        self._city: tuple[float, CityModel | str] | None = None  # str: why not one
         self._city_lock = threading.Lock()
 
     def _get(self, path: str, **params: Any) -> httpx.Response:
@@ -72,39 +122,48 @@ class CityApi:
         except httpx.HTTPError as exc:
             raise ApiUnavailable(f"GET {path}: {exc.__class__.__name__}: {exc}") from exc
 
-    def _json(self, path: str, **params: Any) -> Any:
+    def _read(self, path: str, adapter: TypeAdapter[T], **params: Any) -> T:
         response = self._get(path, **params)
         if response.status_code != 200:
             raise ApiUnavailable(f"GET {path}: HTTP {response.status_code}")
-        return response.json()
+        return _parse(f"GET {path}", adapter, response.content)
 
-    def city(self) -> dict:
+    def city(self) -> CityModel:
+        """`GET /api/city` as `ioc.city.City` (the map's subclass). A document that does not
+        validate is no city: ApiUnavailable, kept like a good one until it is fetched again."""
         with self._city_lock:
-            if self._city and time.monotonic() - self._city[0] < self._city_ttl_s:
-                return self._city[1]
-        city = self._json("/api/city")
-        with self._city_lock:
-            self._city = (time.monotonic(), city)
-        return city
+            kept = self._city
+        if kept is None or time.monotonic() - kept[0] >= self._city_ttl_s:
+            try:
+                kept = (time.monotonic(), self._read("/api/city", _CITY))
+            except ApiUnavailable as exc:
+                if not isinstance(exc.__cause__, ValidationError):
+                    raise  # unreachable: tried again on the next refresh
+                kept = (time.monotonic(), str(exc))
+            with self._city_lock:
+                self._city = kept
+        if isinstance(kept[1], str):
+            raise ApiUnavailable(kept[1])
+        return kept[1]
 
-    def kpis(self, window_h: float = 24) -> dict:
-        return self._json("/api/kpis", window_h=window_h)
+    def kpis(self, window_h: float = 24) -> models.KpiReport:
+        return self._read("/api/kpis", _KPIS, window_h=window_h)
 
-    def sensors_latest(self) -> list[dict]:
-        return self._json("/api/sensors/latest")
+    def sensors_latest(self) -> list[models.LatestReading]:
+        return self._read("/api/sensors/latest", _READINGS)
 
-    def recent_reports(self, limit: int = 200) -> list[dict]:
-        return self._json("/api/reports/recent", limit=limit)
+    def recent_reports(self, limit: int = 200) -> list[models.RecentReport]:
+        return self._read("/api/reports/recent", _RECENT, limit=limit)
 
-    def cameras(self) -> list[dict]:
-        return self._json("/api/cameras")
+    def cameras(self) -> list[models.CameraFeed]:
+        return self._read("/api/cameras", _CAMERAS)
 
-    def health(self) -> dict:
+    def health(self) -> models.Health:
         """/health's body; it answers 503 with the same body when something is down."""
         response = self._get("/health")
         if response.status_code not in (200, 503):
             raise ApiUnavailable(f"GET /health: HTTP {response.status_code}")
-        return response.json()
+        return _parse("GET /health", _HEALTH, response.content)
 
     def snapshot(self, camera_id: str) -> httpx.Response:
         """The newest JPEG of a camera, as the API's response (200, or 404 with no frame yet)."""
@@ -112,24 +171,25 @@ class CityApi:
 
     # ------------------------------------------------------------------ the operator's queue
 
-    def queue(self, limit: int = 100, offset: int = 0, **filters: Any) -> dict:
-        """Open reports, the most pressing first unless order="newest": {now, total, reports}.
-        Filters that are None or empty are left out (ward, category, urgency, department,
-        sla_state, status (one or a list), q, received_after)."""
+    def queue(self, limit: int = 100, offset: int = 0, **filters: Any) -> models.Queue:
+        """Open reports, the most pressing first unless order="newest", with the per-state
+        counts. Filters that are None or empty are left out (ward, category, urgency,
+        department, sla_state, status (one or a list), q, received_after)."""
         params = {k: v for k, v in filters.items() if v}
-        return self._json("/api/reports/queue", limit=limit, offset=offset, **params)
+        return self._read("/api/reports/queue", _QUEUE, limit=limit, offset=offset, **params)
 
-    def report(self, report_id: str) -> dict | None:
+    def report(self, report_id: str) -> models.ReportDetail | None:
         """One report with its SLA clock, allowed actions and audit trail; None if unknown
         (or not yet persisted: it is then retried by the caller's next refresh)."""
-        response = self._get(f"/api/reports/{quote(report_id, safe='')}")
+        path = f"/api/reports/{quote(report_id, safe='')}"
+        response = self._get(path)
         if response.status_code == 404:
             return None
         if response.status_code != 200:
-            raise ApiUnavailable(f"GET /api/reports/{report_id}: HTTP {response.status_code}")
-        return response.json()
+            raise ApiUnavailable(f"GET {path}: HTTP {response.status_code}")
+        return _parse("GET /api/reports/{id}", _REPORT, response.content)
 
-    def act(self, report_id: str, token: str | None, **body: Any) -> dict | Refusal:
+    def act(self, report_id: str, token: str | None, **body: Any) -> models.ActionAnswer | Refusal:
         """A lifecycle action as the signed-in operator: the API's answer once the action was
         applied (or 202 while still pending), or its refusal (409 with the reason)."""
         path = f"/api/reports/{quote(report_id, safe='')}/actions"
@@ -141,20 +201,20 @@ class CityApi:
         except httpx.HTTPError as exc:
             raise ApiUnavailable(f"POST {path}: {exc.__class__.__name__}: {exc}") from exc
         if response.status_code in (200, 202):
-            return response.json()
+            return _parse("POST /api/reports/{id}/actions", _ACTION, response.content)
         if 400 <= response.status_code < 500:
             return _refusal(response)
         raise ApiUnavailable(f"POST {path}: HTTP {response.status_code}")
 
-    def login(self, username: str, password: str) -> dict | Refusal:
-        """{token, username, role}, or the API's refusal (401 wrong username or password)."""
+    def login(self, username: str, password: str) -> models.SignedIn | Refusal:
+        """The token and who it is for, or the API's refusal (401 wrong username or password)."""
         try:
             response = self._client.post("/api/auth/login",
                                          json={"username": username, "password": password})
         except httpx.HTTPError as exc:
             raise ApiUnavailable(f"POST /api/auth/login: {exc.__class__.__name__}") from exc
         if response.status_code == 200:
-            return response.json()
+            return _parse("POST /api/auth/login", _SIGNED_IN, response.content)
         if 400 <= response.status_code < 500:
             return _refusal(response)
         raise ApiUnavailable(f"POST /api/auth/login: HTTP {response.status_code}")
@@ -162,3 +222,4 @@ class CityApi:
     def report_file(self, report_id: str, name: str) -> httpx.Response:
         """A report's history.csv or photo, as the API's response (for the dashboard's proxy)."""
         return self._get(f"/api/reports/{quote(report_id, safe='')}/{name}")
+

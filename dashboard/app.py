@@ -74,10 +74,8 @@ def create_app(settings: Settings) -> Dash:
         dash.register_page(module.__name__, path=path, name=t(key, "en"), order=order,
                            title=f"{t(key, DEFAULT_LANG)} · IOC Long Khánh",
                            layout=module.layout)
-    for module in (cameras, wall, replay):
+    for module in (control, cameras, wall, replay):
         module.register_callbacks(app, ctx)
-    # What was open before the city started is never a new arrival in the operator's alert.
-    control.register_callbacks(app, ctx, city_start=settings.scenario_start)
 
     app.layout = html.Div([
         dcc.Store(id="lang", storage_type="local"),
@@ -152,22 +150,16 @@ def _register_shell_callbacks(app: Dash, ctx: Context) -> None:
             return answer(health, badge=_badge("✖", t("health.unreachable", lang)),
                           look="health status-alarm", why=f"{ctx.api.base_url}: {exc}",
                           clock=None)
-        workers = (body.get("workers") or {}).values()
-        if body.get("status") != "ok":
+        if body.status != "ok":
             state, icon, key = "alarm", "✖", "health.down"
-        elif any(w.get("status") == "lagging" for w in workers if isinstance(w, dict)):
+        elif any(w.status == "lagging" for w in body.workers.values()):
             state, icon, key = "warning", "▲", "health.lagging"
         else:
             state, icon, key = "ok", "✔", "health.ok"
-        problems = [str(p) for p in body.get("problems") or []]
-        why = "\n".join(problems) or t("health.ok", lang)
-        checked = body.get("checked_at")
-        if checked:
-            why += f"\n{local_time(checked, ctx.tz)}"
-        clock = body.get("clock") or {}
+        why = "\n".join(body.problems) or t("health.ok", lang)
+        why += f"\n{local_time(body.checked_at, ctx.tz)}"
         return answer(health, badge=_badge(icon, t(key, lang)), look=f"health status-{state}",
-                      why=why,
-                      clock={"now": clock.get("now") or checked, "speed": clock.get("speed") or 1})
+                      why=why, clock=body.clock.model_dump(mode="json"))
 
     # The clock ticks in the browser (assets/clock.js, which the countdowns use too) but follows
     # the API's clock: the stream's "now" and speed (DESIGN: Time), so it is right in a replay

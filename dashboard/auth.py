@@ -8,11 +8,13 @@ The password goes to the API once and is never stored or logged by the dashboard
 from __future__ import annotations
 
 from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
+from pydantic import ValidationError
 
 from dashboard.api import ApiUnavailable, Refusal
 from dashboard.context import Context
 from dashboard.i18n import DEFAULT_LANG, LANGS, t
 from dashboard.outputs import answer
+from ioc.api.models import SignedIn
 
 ROLES = ("operator", "admin", "leader", "engineer")
 
@@ -97,8 +99,7 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
             words = (t("auth.wrong", lang) if got.status_code == 401
                      else f"{t('auth.refused', lang)}: {got.detail}")
             return answer(SIGN_IN, error=words, password="")
-        return answer(SIGN_IN, auth={"token": got["token"], "username": got["username"],
-                                     "role": got["role"]}, error="", password="")
+        return answer(SIGN_IN, auth=got.model_dump(mode="json"), error="", password="")
 
     @app.callback(output=Output("auth", "data", allow_duplicate=True),
                   inputs={"_n": Input("auth-signout", "n_clicks")}, prevent_initial_call=True)
@@ -108,15 +109,25 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
     @app.callback(output=WHO, inputs={"auth": Input("auth", "data"), "lang": Input("lang", "data")})
     def show_who(auth, lang):
         lang = lang if lang in LANGS else DEFAULT_LANG
-        if not signed_in(auth):
+        who = session(auth)
+        if who is None:
             return answer(WHO, signin_hidden=False, who_hidden=True, signout_hidden=True,
                           user="", title="")
-        role = auth.get("role")
-        role_word = t(f"role.{role}", lang) if role in ROLES else str(role)
+        role_word = t(f"role.{who.role}", lang) if who.role in ROLES else who.role
         return answer(WHO, signin_hidden=True, who_hidden=False, signout_hidden=False,
-                      user=[html.B(str(auth["username"])), f" · {role_word}"],
-                      title=t("auth.signed_in_as", lang, user=auth["username"]))
+                      user=[html.B(who.username), f" · {role_word}"],
+                      title=t("auth.signed_in_as", lang, user=who.username))
+
+
+def session(auth: object) -> SignedIn | None:
+    """Who the browser tab's auth store says is signed in (the API's sign-in answer, as it was
+    stored), or None: signed out, or a store that is not one."""
+    try:
+        who = SignedIn.model_validate(auth)
+    except ValidationError:
+        return None
+    return who if who.token else None
 
 
 def signed_in(auth: object) -> bool:
-    return isinstance(auth, dict) and bool(auth.get("token"))
+    return session(auth) is not None

@@ -7,27 +7,25 @@ headless or GPU-less control-room browsers may lack. Wards, roads and markers dr
 render anywhere; `scaleanchor` keeps the map's proportions true (1° of longitude is
 cos(latitude) × 1° of latitude on the ground), and pan/zoom work as on any plotly chart.
 
-`GET /api/city` is `ioc.city.City` dumped to JSON, so the map validates the document back into
-that model and draws from it; a document that does not validate is no city at all.
+`GET /api/city` is `ioc.city.City` dumped to JSON: the API client (dashboard/api.py) validates
+the document back into `CityModel`, that model plus what the map derives from it, and the map
+draws from it; a document that does not validate is no city at all.
 """
 
 from __future__ import annotations
 
 import html
-import logging
 import math
 from collections.abc import Iterable, Sequence
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 import plotly.graph_objects as go
-from pydantic import ValidationError
 
 from dashboard.display import status_look
 from dashboard.i18n import t
+from ioc.api.models import LatestReading, RecentReport
 from ioc.city import CameraSite, City, LatLon, SensorSite, Ward
 from ioc.events import SensorKind
-
-logger = logging.getLogger(__name__)
 
 MAP_BG = "#0e1620"
 WARD_FILLS = ("#1f3a4d", "#24413a", "#3a3350", "#45392a", "#1e3f47", "#3b2f3d", "#2c3d2a",
@@ -74,28 +72,6 @@ class CityModel(City):
             return None
         ward = self.wards_by_slug.get(slug)
         return full_name(ward, lang) if ward else slug
-
-
-def city_model(raw: object) -> CityModel | None:
-    """The API's /api/city document as the model it was dumped from, or None when it is not
-    one: the pages then say there is no city, and the reason is logged."""
-    try:
-        return CityModel.model_validate(raw)
-    except ValidationError as exc:
-        _log_rejected(exc.error_count(), tuple(
-            (".".join(str(part) for part in e["loc"]) or "(document)", e["msg"])
-            for e in exc.errors(include_url=False)[:10]))
-        return None
-
-
-@lru_cache(maxsize=16)
-def _log_rejected(count: int, errors: tuple[tuple[str, str], ...]) -> None:
-    """Once per distinct error: the pages read the city on every 2-s refresh and the API client
-    keeps one document for a minute, so a bad one would otherwise be logged every 2 s per
-    screen. Key paths and messages only: the document's values are not logged."""
-    logger.warning("the API's city document does not validate as ioc.city.City; no map",
-                   extra={"error_count": count,
-                          "errors": [{"loc": loc, "msg": msg} for loc, msg in errors]})
 
 
 def full_name(ward: Ward, lang: str) -> str:
@@ -218,8 +194,8 @@ def _map_layout(fig: go.Figure, city: CityModel) -> None:
                 "font": {"size": 12}, "itemclick": "toggle"})
 
 
-def sensor_traces(readings: list[dict], city: CityModel, kind_label, status_of, hover_of
-                  ) -> list[go.Scatter]:
+def sensor_traces(readings: list[LatestReading], city: CityModel, kind_label, status_of,
+                  hover_of) -> list[go.Scatter]:
     """One trace per sensor kind (always all kinds, so trace positions never move), plus a halo
     trace circling sensors in alarm. `status_of(reading)` -> ok|warning|alarm|offline; colour
     and an open symbol for offline carry the status, the hover says it in words."""
@@ -229,8 +205,8 @@ def sensor_traces(readings: list[dict], city: CityModel, kind_label, status_of, 
     for kind in SENSOR_KINDS:
         xs, ys, colours, symbols, texts = [], [], [], [], []
         for r in readings:
-            site = sites.get(str(r.get("sensor_id")))
-            if r.get("kind") != kind or site is None:
+            site = sites.get(r.sensor_id)
+            if r.kind != kind or site is None:
                 continue
             status = status_of(r)
             lat, lon = city.sensor_at[site.id]
@@ -253,16 +229,15 @@ def sensor_traces(readings: list[dict], city: CityModel, kind_label, status_of, 
     return traces
 
 
-def report_traces(reports: list[dict], labels: dict[str, str], hover_of) -> list[go.Scatter]:
+def report_traces(reports: list[RecentReport], labels: dict[str, str], hover_of
+                  ) -> list[go.Scatter]:
     """Urgent, normal and not-yet-triaged reports: always three traces, in that order."""
     traces = []
-    for level in ("urgent", "normal", "untriaged"):
-        mine = [r for r in reports
-                if isinstance(r.get("lat"), int | float) and isinstance(r.get("lon"), int | float)
-                and (r.get("urgency") or "untriaged") == level]
+    for level in REPORT_LOOK:
+        mine = [r for r in reports if (r.urgency or "untriaged") == level]
         colour, symbol, size = REPORT_LOOK[level]
         traces.append(go.Scatter(
-            x=[r["lon"] for r in mine], y=[r["lat"] for r in mine], mode="markers",
+            x=[r.lon for r in mine], y=[r.lat for r in mine], mode="markers",
             name=labels[level], showlegend=bool(mine), legendgroup=f"reports-{level}",
             hoverinfo="text",
             hovertext=[hover_of(r) for r in mine],

@@ -6,6 +6,7 @@ from dash import dcc, html
 
 from dashboard.display import AQI_BAND_COLORS, decimal, number, status_look, status_word
 from dashboard.i18n import t
+from ioc.kpis import Kpi
 
 # The scalar KPIs, in the order a control room reads them; any other scalar KPI the API adds
 # is shown after these (breakdowns such as reports_by_ward are charts, not tiles).
@@ -35,14 +36,13 @@ def panel(title: str, children, *, extra=None, className: str = "", body_id: str
                         className=f"panel {className}".strip())
 
 
-def kpi_label(kpi: dict, lang: str) -> str:
-    return str(kpi.get(f"label_{lang}") or kpi.get("label_vi") or kpi.get("key", ""))
+def kpi_label(kpi: Kpi, lang: str) -> str:
+    return (kpi.label_en if lang == "en" else "") or kpi.label_vi or kpi.key
 
 
-def kpi_value(kpi: dict, lang: str) -> tuple[str, str]:
+def kpi_value(kpi: Kpi, lang: str) -> tuple[str, str]:
     """(value text, unit text) as shown on a tile."""
-    unit = str(kpi.get("unit") or "")
-    value = kpi.get("value")
+    unit, value = kpi.unit, kpi.value
     if value is None:
         return "—", ""
     if unit == "reports":
@@ -58,23 +58,22 @@ def kpi_value(kpi: dict, lang: str) -> tuple[str, str]:
     return number(value, "", lang), unit
 
 
-def _kpi_detail(kpi: dict, lang: str, wall: bool):
-    detail = kpi.get("detail") or {}
-    key = kpi.get("key")
-    if key == "aqi_max":
+def _kpi_detail(kpi: Kpi, lang: str):
+    detail = kpi.detail  # its shape is the KPI's own (ioc/kpis.py)
+    if kpi.key == "aqi_max":
         band = detail.get("band") or "unknown"
         bg, fg = AQI_BAND_COLORS.get(band, AQI_BAND_COLORS["unknown"])
         name = detail.get(f"band_{lang}") or detail.get("band_vi") or t("status.unknown", lang)
         return html.Span(t("kpi.aqi.band", lang, band=name), className="aqi-band",
                          style={"backgroundColor": bg, "color": fg})
-    if key == "water_level_max_m" and "warn_m" in detail and "alarm_m" in detail:
+    if kpi.key == "water_level_max_m" and "warn_m" in detail and "alarm_m" in detail:
         warn, alarm = float(detail["warn_m"]), float(detail["alarm_m"])
-        value = kpi.get("value")
-        top = max(alarm * 1.3, float(value or 0) * 1.05)
+        value = float(kpi.value or 0)
+        top = max(alarm * 1.3, value * 1.05)
         gauge = html.Div([
             html.Div(className="gauge-fill", style={
-                "width": f"{min(100.0, 100 * float(value or 0) / top):.1f}%",
-                "backgroundColor": status_look(kpi.get("status")).color}),
+                "width": f"{min(100.0, 100 * value / top):.1f}%",
+                "backgroundColor": status_look(kpi.status).color}),
             html.Div(className="gauge-mark warn", style={"left": f"{100 * warn / top:.1f}%"}),
             html.Div(className="gauge-mark alarm", style={"left": f"{100 * alarm / top:.1f}%"}),
         ], className="gauge")
@@ -83,30 +82,27 @@ def _kpi_detail(kpi: dict, lang: str, wall: bool):
     return None
 
 
-def kpi_tile(kpi: dict, lang: str, wall: bool = False, *, label: str | None = None,
+def kpi_tile(kpi: Kpi, lang: str, wall: bool = False, *, label: str | None = None,
              figure: tuple[str, str] | None = None, sub: str | None = None) -> html.Div:
     """A KPI tile; `label`, `figure` (value text, unit text) and `sub` (a line under the status)
     override or add to what the KPI itself says."""
     value, unit = figure or kpi_value(kpi, lang)
-    status = kpi.get("status") or "unknown"
-    look = status_look(status)
-    detail = _kpi_detail(kpi, lang, wall)
-    if sub:
-        detail = html.Div(sub, className="kpi-sub")
+    look = status_look(kpi.status)
+    detail = html.Div(sub, className="kpi-sub") if sub else _kpi_detail(kpi, lang)
     return html.Div([
         html.Div(label or kpi_label(kpi, lang), className="kpi-label"),
         html.Div([html.Span(value, className="kpi-value"), html.Span(unit, className="kpi-unit")],
                  className="kpi-figure"),
-        html.Div([status_pill(status, lang)] + ([detail] if detail is not None else []),
+        html.Div([status_pill(kpi.status, lang)] + ([detail] if detail is not None else []),
                  className="kpi-foot"),
     ], className=f"kpi-tile status-border-{look.css}" + (" wall" if wall else ""),
-        **{"data-kpi": str(kpi.get("key")), "data-status": status})
+        **{"data-kpi": kpi.key, "data-status": kpi.status})
 
 
-def scalar_kpis(kpis: list[dict]) -> list[dict]:
-    scalar = [k for k in kpis if k.get("key") not in BREAKDOWNS]
+def scalar_kpis(kpis: list[Kpi]) -> list[Kpi]:
+    scalar = [k for k in kpis if k.key not in BREAKDOWNS]
     order = {key: i for i, key in enumerate(TILE_ORDER)}
-    return sorted(scalar, key=lambda k: order.get(k.get("key"), len(order)))
+    return sorted(scalar, key=lambda k: order.get(k.key, len(order)))
 
 
 def graph(graph_id: str, className: str = "", **props) -> dcc.Graph:

@@ -1,4 +1,4 @@
-"""How values look on screen: Vietnam time, status colour + icon + word, sensor status.
+"""How values look on screen: Vietnam time, status colour + icon + word, numbers.
 
 Status is never shown by colour alone (colour-blind operators): every status has an icon and a
 word too. What a status is comes from the core (`ioc.status`); this module only says how it
@@ -8,12 +8,11 @@ looks.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from dashboard.i18n import t
-from ioc import status
-from ioc.policy import Policy, WaterLevel
+from ioc.sla import SlaState
 
 
 @dataclass(frozen=True)
@@ -31,15 +30,16 @@ STATUS = {
     "offline": StatusLook("#8a99ab", "⊘", "offline"),
 }
 
-# A report's first-response clock (ioc.sla.SlaState). "ok" is a running clock, not a tick: a
-# tick means "answered in time" (met), so the two never look alike without colour either.
+# A report's SLA clock (ioc.sla.SlaState). "ok" is a running clock, not a tick: a tick means
+# "answered in time" (met), so the two never look alike without colour either.
 SLA = {
-    "ok": StatusLook("#35c28a", "◷", "ok"),
-    "warning": StatusLook("#f5b400", "▲", "warning"),
-    "breached": StatusLook("#ff4d5e", "✖", "alarm"),
-    "met": StatusLook("#4cc3ff", "✔", "met"),
-    "missed": StatusLook("#ff9f5a", "◔", "missed"),
-    "reopened": StatusLook("#f5b400", "⟲", "warning"),  # answered once, needs another response
+    SlaState.OK: StatusLook("#35c28a", "◷", "ok"),
+    SlaState.WARNING: StatusLook("#f5b400", "▲", "warning"),
+    SlaState.BREACHED: StatusLook("#ff4d5e", "✖", "alarm"),
+    SlaState.MET: StatusLook("#4cc3ff", "✔", "met"),
+    SlaState.MISSED: StatusLook("#ff9f5a", "◔", "missed"),
+    # the clock of another response (ClockKind.RESPONSE_AGAIN): answered once, reopened since
+    "reopened": StatusLook("#f5b400", "⟲", "warning"),
 }
 
 # Vietnam AQI band colours (Decision 1459/QĐ-TCMT) with text on them that stays readable.
@@ -112,10 +112,3 @@ def number(value: float | int | None, unit: str, lang: str) -> str:
     digits = (0 if v == int(v) else 1) if abs(v) >= 10 else 2
     return f"{decimal(v, digits, lang)} {unit}".strip()
 
-
-def sensor_status(kind: str, value: float | None, ts: datetime | None, now: datetime,
-                  stale_after: timedelta, water_warn_m: float, water_alarm_m: float) -> str:
-    """ok | warning | alarm | offline for one reading, judged at `now` (the stream's clock) by
-    the core's rule (ioc.status), the same one the KPIs use."""
-    policy = Policy(water_level=WaterLevel(warn_m=water_warn_m, alarm_m=water_alarm_m))
-    return status.reading_status(kind, value, ts, now, stale_after, policy)

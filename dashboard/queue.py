@@ -13,72 +13,64 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
 
 from dash import html
 
-from dashboard.display import local_time, parse_ts, sla_look
+from dashboard.display import local_time, sla_look
 from dashboard.i18n import category_label, t
+from ioc.api.models import ReportRow, SlaClock
+from ioc.events import Urgency
+from ioc.sla import ClockKind, SlaState
 
 PAGE_SIZE = 100
 EXCERPT_CHARS = 240
-SLA_FILTERS = ("breached", "warning", "ok")  # the API's sla_state filter values
-# Fields that, when they change, change what a row shows (sla_left_s ticks in the browser).
-ROW_FIELDS = ("report_id", "status", "sla_state", "urgency", "category", "department",
-              "assignee", "needs_review", "overridden", "ward", "due_at", "respond_again_by")
+SLA_FILTERS = (SlaState.BREACHED, SlaState.WARNING, SlaState.OK)  # the queue's sla_state filter
+REOPENED = "reopened"  # how the clock of another response (ClockKind.RESPONSE_AGAIN) is shown
 
 
-def urgency_level(urgency: str | None) -> str:
-    return urgency if urgency in ("urgent", "normal") else "untriaged"
+def urgency_level(urgency: Urgency | None) -> str:
+    return urgency.value if urgency else "untriaged"
 
 
-def urgency_badge(urgency: str | None, lang: str) -> html.Span:
+def urgency_badge(urgency: Urgency | None, lang: str) -> html.Span:
     level = urgency_level(urgency)
     icon = {"urgent": "⚠", "normal": "•", "untriaged": "?"}[level]
     return html.Span([html.Span(icon, className="pill-icon", **{"aria-hidden": "true"}),
                       t(f"report.{level}", lang)], className=f"badge badge-{level}")
 
 
-def sla_pill(state: str | None, lang: str) -> html.Span:
-    look = sla_look(state)
-    word = t(f"sla.{state}", lang) if state in ("ok", "warning", "breached", "met", "missed",
-                                                "reopened") else t("status.unknown", lang)
+def clock_face(clock: SlaClock) -> str:
+    """What a report's clock says on screen: its state, or "reopened" (Phản hồi lại) while
+    another response is awaited."""
+    return REOPENED if clock.kind == ClockKind.RESPONSE_AGAIN else clock.state.value
+
+
+def sla_pill(clock: SlaClock, lang: str) -> html.Span:
+    face = clock_face(clock)
+    look = sla_look(face)
     return html.Span([html.Span(look.icon, className="pill-icon", **{"aria-hidden": "true"}),
-                      html.Span(word)], className=f"pill sla-pill status-{look.css}",
-                     **{"data-sla": str(state)})
+                      html.Span(t(f"sla.{face}", lang))],
+                     className=f"pill sla-pill status-{look.css}", **{"data-sla": face})
 
 
-def shown_clock(r: dict) -> tuple[str | None, object]:
-    """The SLA state and due time a report's row and detail show: its first response's, or,
-    once reopened, the clock of the response it needs again (sla.respond_again_by)."""
-    if r.get("respond_again_by"):
-        return "reopened", r["respond_again_by"]
-    return r.get("sla_state"), r.get("due_at")
-
-
-def _iso(value: str | datetime | None) -> str:
-    ts = parse_ts(value)
-    return ts.isoformat() if ts else ""
-
-
-def countdown(state: str | None, due_at: str | datetime | None, left_s: float | None, lang: str,
-              *, element_id: str | None = None, className: str = "") -> html.Span:
+def countdown(clock: SlaClock, lang: str, *, element_id: str | None = None,
+              className: str = "") -> html.Span:
     """An empty span that assets/queue.js fills with h:mm:ss left (or 'quá hạn 0:12:34'),
     recomputed every second from the due time and the stream's clock. Once the citizen has a
     response the clock is frozen at `left_s`: how early (met) or late (missed) it was."""
-    frozen = state in ("met", "missed")
+    frozen, face = not clock.running, clock_face(clock)
     props = {
-        "data-due": _iso(due_at), "data-state": str(state or "ok"),
+        "data-due": clock.due_at.isoformat(), "data-state": face,
         # Only a stopped clock's figure: a running one's changes every poll, and would make every
         # row's digest change, so every row would be redrawn (assets/queue.js draws it live).
-        "data-left": "" if left_s is None or not frozen else str(round(float(left_s))),
+        "data-left": str(clock.left_s) if frozen else "",
         "data-frozen": "1" if frozen else "0",
         "data-pos": t("sla.early_by", lang) if frozen else "{t}",
         "data-neg": t("sla.late_by", lang) if frozen else t("sla.overdue_by", lang),
     }
     if element_id:
         props["id"] = element_id
-    look = sla_look(state)
+    look = sla_look(face)
     return html.Span(className=f"countdown status-{look.css} {className}".strip(), **props)
 
 
@@ -87,49 +79,40 @@ def excerpt(text: object, limit: int = EXCERPT_CHARS) -> str:
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
-def _category(r: dict, lang: str) -> str:
-    if r.get("category"):
-        return category_label(r["category"], lang)
-    if r.get("category_hint"):
-        return f"{category_label(r['category_hint'], lang)} (?)"
+def _category(r: ReportRow, lang: str) -> str:
+    if r.category:
+        return category_label(r.category, lang)
+    if r.category_hint:
+        return f"{category_label(r.category_hint, lang)} (?)"
     return "—"  # the badge beside it already says "not triaged"
 
 
-def queue_row(r: dict, lang: str, tz: str, ward_name, selected: bool = False) -> html.Div:
-    level = urgency_level(r.get("urgency"))
-    status = str(r.get("status") or "received")
-    report_id = str(r.get("report_id"))
-    state, due = shown_clock(r)
+def queue_row(r: ReportRow, lang: str, tz: str, ward_name, selected: bool = False) -> html.Div:
+    level = urgency_level(r.urgency)
+    face = clock_face(r.clock)
     flags = []
-    if r.get("needs_review"):
+    if r.needs_review:
         flags.append(html.Span(["⚑ ", t("review.flag", lang)], className="flag flag-review"))
-    if r.get("overridden"):
+    if r.overridden:
         flags.append(html.Span(["✎ ", t("overridden.flag", lang)], className="flag"))
-    if r.get("assignee"):
-        flags.append(html.Span(["→ ", str(r["assignee"])], className="flag"))
-    ward = ward_name(r.get("ward"), lang) or t("report.ward.unknown", lang)
+    if r.assignee:
+        flags.append(html.Span(["→ ", r.assignee], className="flag"))
+    ward = ward_name(r.ward, lang) or t("report.ward.unknown", lang)
     return html.Div([
-        html.Div([sla_pill(state, lang),
-                  countdown(state, due, r.get("sla_left_s"), lang)],
-                 className="q-sla"),
-        html.Div([urgency_badge(r.get("urgency"), lang),
+        html.Div([sla_pill(r.clock, lang), countdown(r.clock, lang)], className="q-sla"),
+        html.Div([urgency_badge(r.urgency, lang),
                   html.Span(_category(r, lang), className="q-cat")], className="q-kind"),
         html.Div([html.Span(ward, className="q-ward"),
-                  html.Span(local_time(r.get("received_at"), tz, with_date=True),
+                  html.Span(local_time(r.received_at, tz, with_date=True),
                             className="q-time")], className="q-where"),
-        html.Div([html.Div(excerpt(r.get("text")), className="q-text", lang=r.get("lang")),
+        html.Div([html.Div(excerpt(r.text), className="q-text", lang=r.lang),
                   html.Div(flags, className="q-flags") if flags else None],
                  className="q-body"),
-        html.Div(t(f"lc.{status}", lang) if f"lc.{status}" in _LC else status,
-                 className=f"q-status lc-{status}"),
-    ], className=f"q-row sla-{state} urgency-{level}" + (" selected" if selected else ""),
-        role="button", tabIndex="0", key=report_id,  # React keeps the row's node on a redraw
-        **{"data-open-report": report_id, "data-report-id": report_id,
+        html.Div(t(f"lc.{r.status.value}", lang), className=f"q-status lc-{r.status.value}"),
+    ], className=f"q-row sla-{face} urgency-{level}" + (" selected" if selected else ""),
+        role="button", tabIndex="0", key=r.report_id,  # React keeps the row's node on a redraw
+        **{"data-open-report": r.report_id, "data-report-id": r.report_id,
            "aria-pressed": "true" if selected else "false"})
-
-
-_LC = {f"lc.{s}" for s in ("received", "triaged", "acknowledged", "responded", "resolved",
-                           "closed", "reopened", "rejected")}
 
 
 def queue_header(lang: str) -> html.Div:
@@ -144,26 +127,33 @@ def signature(*parts: object) -> str:
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
-def rows_signature(reports: list[dict]) -> list:
-    return [[r.get(f) for f in ROW_FIELDS] for r in reports]
+def shown(r: ReportRow) -> list:
+    """What a row shows that can change (a running clock's seconds tick in the browser)."""
+    c = r.clock
+    return [r.report_id, r.status, r.urgency, r.category, r.department, r.assignee,
+            r.needs_review, r.overridden, r.ward, c.kind, c.state, c.due_at,
+            None if c.running else c.left_s]
 
 
-def alert_row(a: dict, lang: str, tz: str, ward_name) -> html.Div:
+def rows_signature(reports: list[ReportRow]) -> list:
+    return [shown(r) for r in reports]
+
+
+def alert_row(r: ReportRow, lang: str, tz: str, ward_name) -> html.Div:
     """One new, possibly urgent report in the alert banner; a click opens it. Its role in the
     banner ("newest", "most pressing") is written into `.alert-role` by assets/alerts.js."""
-    report_id = str(a.get("report_id"))
-    ward = ward_name(a.get("ward"), lang) or t("report.ward.unknown", lang)
+    ward = ward_name(r.ward, lang) or t("report.ward.unknown", lang)
     return html.Div([
         html.Span(className="alert-role"),
-        urgency_badge(a.get("urgency"), lang),
-        countdown(a.get("sla_state"), a.get("due_at"), None, lang, className="alert-countdown"),
-        html.Span(local_time(a.get("received_at"), tz), className="alert-time"),
+        urgency_badge(r.urgency, lang),
+        countdown(r.clock, lang, className="alert-countdown"),
+        html.Span(local_time(r.received_at, tz), className="alert-time"),
         html.Span(ward, className="alert-ward"),
-        html.Span(excerpt(a.get("text"), 160), className="alert-text"),
+        html.Span(excerpt(r.text, 160), className="alert-text"),
         html.Span(t("alert.open", lang) + " ›", className="alert-open"),
-    ], className=f"alert-row urgency-{urgency_level(a.get('urgency'))}", role="button",
-        tabIndex="0", key=report_id,
-        **{"data-open-report": report_id, "data-report-id": report_id})
+    ], className=f"alert-row urgency-{urgency_level(r.urgency)}", role="button",
+        tabIndex="0", key=r.report_id,
+        **{"data-open-report": r.report_id, "data-report-id": r.report_id})
 
 
 # Dash props that become a DOM attribute of another name. Only plain attributes pass (data-*,

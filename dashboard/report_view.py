@@ -14,13 +14,14 @@ from dash import html
 
 from dashboard.display import local_time
 from dashboard.i18n import category_label, department_label, t
-from dashboard.queue import countdown, shown_clock, sla_pill, urgency_badge
-from ioc.lifecycle import TRANSITIONS
+from dashboard.queue import clock_face, countdown, sla_pill, urgency_badge
+from ioc.api.models import HistoryEntry, ReportRow
+from ioc.events import ReportAction, Urgency
+from ioc.lifecycle import REJECT_REASONS, TRANSITIONS, Status
 
-LIFECYCLE = ("received", "triaged", "acknowledged", "responded", "resolved", "closed",
-             "reopened", "rejected")
-ACTIONS = ("receive", "triage", "acknowledge", "respond", "assign", "resolve", "close", "reopen",
-           "reject", "override", "rate")
+# What an audit trail's entries may say: receipt and triage, then the lifecycle's actions
+ACTIONS = frozenset({"receive", "triage", *ReportAction})
+_STATUSES = frozenset(Status)  # a StrEnum member is equal to its value: "closed" is in here
 
 
 def _fold_char(c: str) -> str:
@@ -72,68 +73,62 @@ def highlighted(text: str, cues: list[str]) -> list:
 
 
 def lifecycle_word(status: str | None, lang: str) -> str:
-    return t(f"lc.{status}", lang) if status in LIFECYCLE else str(status or "")
+    return t(f"lc.{status}", lang) if status in _STATUSES else str(status or "")
 
 
 def action_word(action: str | None, lang: str) -> str:
     return t(f"act.{action}", lang) if action in ACTIONS else str(action or "")
 
 
-def head(r: dict, lang: str, tz: str) -> list:
-    status = str(r.get("status") or "")
-    state, due = shown_clock(r)
+def head(r: ReportRow, lang: str, tz: str) -> list:
     flags = []
-    if r.get("needs_review"):
+    if r.needs_review:
         flags.append(html.Span(["⚑ ", t("review.flag", lang)], className="flag flag-review"))
-    if r.get("overridden"):
+    if r.overridden:
         flags.append(html.Span(["✎ ", t("overridden.flag", lang)], className="flag"))
     return [
-        html.Div([urgency_badge(r.get("urgency"), lang),
-                  html.Span(str(r.get("report_id")), className="detail-id"),
-                  html.Span(lifecycle_word(status, lang),
-                            className=f"lc-pill lc-{status}", id="detail-status"),
+        html.Div([urgency_badge(r.urgency, lang),
+                  html.Span(r.report_id, className="detail-id"),
+                  html.Span(lifecycle_word(r.status, lang),
+                            className=f"lc-pill lc-{r.status.value}", id="detail-status"),
                   *flags], className="detail-line"),
         html.Div([
-            sla_pill(state, lang),
-            countdown(state, due, r.get("sla_left_s"), lang,
-                      element_id="detail-countdown", className="countdown-big"),
+            sla_pill(r.clock, lang),
+            countdown(r.clock, lang, element_id="detail-countdown", className="countdown-big"),
             html.Span([t("sla.due", lang), ": ",
-                       html.B(local_time(due, tz, with_date=True))],
+                       html.B(local_time(r.clock.due_at, tz, with_date=True))],
                       className="detail-due"),
         ], className="detail-line detail-clock", id="detail-sla",
-            **{"data-sla": str(state)}),
+            **{"data-sla": clock_face(r.clock)}),
     ]
 
 
-def text_block(r: dict, lang: str) -> list:
-    cues = [str(c) for c in r.get("cues") or []]
-    text = str(r.get("text") or "")
-    confidence = r.get("confidence")
-    conf = (f"{100 * float(confidence):.0f}%" if isinstance(confidence, int | float) else "—")
+def text_block(r: ReportRow, lang: str) -> list:
+    conf = "—" if r.confidence is None else f"{100 * r.confidence:.0f}%"
     return [
-        html.Div(highlighted(text, cues), className="detail-text", id="detail-text",
-                 lang=r.get("lang")),
+        html.Div(highlighted(r.text, r.cues), className="detail-text", id="detail-text",
+                 lang=r.lang),
         html.Div([
             html.Span(t("detail.cues", lang) + ":", className="muted"),
-            *([html.Span(c, className="cue-chip") for c in cues]
+            *([html.Span(c, className="cue-chip") for c in r.cues]
               or [html.Span(t("detail.no_cues", lang), className="muted")]),
             html.Span([t("detail.confidence", lang), ": ", html.B(conf)],
-                      className="detail-conf" + (" low" if r.get("needs_review") else "")),
+                      className="detail-conf" + (" low" if r.needs_review else "")),
         ], className="detail-cues"),
     ]
 
 
-def meta(r: dict, lang: str, tz: str, ward_name) -> html.Dl:
-    category = r.get("category") or r.get("category_hint")
+def meta(r: ReportRow, lang: str, tz: str, ward_name) -> html.Dl:
+    category = r.category or r.category_hint
     rows = [
-        ("detail.received", local_time(r.get("received_at"), tz, fmt="full")),
-        ("detail.ward", ward_name(r.get("ward"), lang) or t("report.ward.unknown", lang)),
-        ("detail.address", r.get("address") or "—"),
+        ("detail.received", local_time(r.received_at, tz, fmt="full")),
+        ("detail.ward", ward_name(r.ward, lang) or t("report.ward.unknown", lang)),
+        ("detail.address", r.address or "—"),
         ("detail.category", category_label(category, lang)
-         + ("" if r.get("category") or not category else " (?)")),
-        ("detail.department", department_label(r.get("department"), lang) or "—"),
-        ("detail.assignee", r.get("assignee") or "—"),
-        ("detail.source", r.get("source") or "—"),
+         + ("" if r.category or not category else " (?)")),
+        ("detail.department", department_label(r.department, lang) or "—"),
+        ("detail.assignee", r.assignee or "—"),
+        ("detail.source", r.source.value),
     ]
     children = []
     for key, value in rows:
@@ -141,29 +136,30 @@ def meta(r: dict, lang: str, tz: str, ward_name) -> html.Dl:
     return html.Dl(children, className="detail-meta")
 
 
-def last_response(r: dict, lang: str) -> list:
-    if not r.get("last_response"):
+def last_response(r: ReportRow, lang: str) -> list:
+    if not r.last_response:
         return []
     return [html.Div(t("detail.last_response", lang), className="section-title"),
-            html.Blockquote(str(r["last_response"]), className="detail-response",
+            html.Blockquote(r.last_response, className="detail-response",
                             id="detail-last-response")]
 
 
 _FIELD_WORDS = {"urgency": "filter.urgency", "category": "detail.category",
                 "department": "detail.department", "assignee": "detail.assignee"}
 _CLASSIFICATION = ("urgency", "category", "department", "assignee")
+_URGENCIES = tuple(Urgency)  # a tuple: a detail may hold anything, even an unhashable list
 
 
 def _value_word(key: str, value: object, lang: str) -> str:
     if value in (None, "", []):
         return "—"
     if key == "urgency":
-        return t(f"report.{value}", lang) if value in ("urgent", "normal") else str(value)
+        return t(f"report.{value}", lang) if value in _URGENCIES else str(value)
     if key == "category":
         return category_label(str(value), lang)
     if key == "department":
         return department_label(str(value), lang) or str(value)
-    if key == "reason" and value in ("duplicate", "spam", "out_of_scope"):
+    if key == "reason" and value in REJECT_REASONS:
         return t(f"reason.{value}", lang)
     if key == "confidence" and isinstance(value, int | float):
         return f"{100 * float(value):.0f}%"
@@ -172,10 +168,11 @@ def _value_word(key: str, value: object, lang: str) -> str:
     return str(value)
 
 
-def _details_text(action: str, details: object, was: dict, lang: str) -> str:
+def _details_text(action: str, details: dict, was: dict, lang: str) -> str:
     """What an event set, in words; a change of classification or assignment as
-    'Mức độ: Thường → Khẩn', from `was`, the classification before it."""
-    if not isinstance(details, dict) or not details:
+    'Mức độ: Thường → Khẩn', from `was`, the classification before it. `details` is the
+    event's own (per action) dict."""
+    if not details:
         return ""
     parts = []
     for key in (*_CLASSIFICATION, "reason", "rating", "confidence", "cues"):
@@ -193,34 +190,32 @@ def _details_text(action: str, details: object, was: dict, lang: str) -> str:
 
 
 # what an applied action leaves the report in (assign, override, rate: as it was)
-_STATUS_AFTER = {a.value: to.value for a, (_, to) in TRANSITIONS.items() if to is not None}
+_STATUS_AFTER = {a.value: to for a, (_, to) in TRANSITIONS.items() if to is not None}
 
 
-def history_table(history: list[dict], lang: str, tz: str) -> html.Table:
+def history_table(history: list[HistoryEntry], lang: str, tz: str) -> html.Table:
     head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in (
         "detail.when", "detail.action", "detail.actor", "detail.note")]))
-    rows, was, status = [], {}, "received"
+    rows, was, status = [], {}, Status.RECEIVED
     for h in history:  # oldest first, to know what each change changed from
-        action = str(h.get("action") or "")
-        details = h.get("details") if isinstance(h.get("details"), dict) else {}
-        note = " — ".join(x for x in (str(h.get("note") or ""),
-                                      _details_text(action, details, was, lang)) if x)
-        outcome = h.get("outcome") or "pending"
+        note = " — ".join(x for x in (h.note or "",
+                                      _details_text(h.action, h.details, was, lang)) if x)
+        outcome = h.outcome or "pending"
         why = None  # the API's own (English) reason, kept on hover
         if outcome == "refused":  # said in the operator's words: the state that refused it
             note = t("history.refused_in", lang, status=lifecycle_word(status, lang))
-            why = str(h.get("refusal") or "") or None
+            why = h.refusal or None
         elif outcome != "applied":
             note = t(f"history.{outcome}", lang)
         else:
-            if action in ("triage", "override", "assign"):
-                was.update({k: details[k] for k in _CLASSIFICATION if details.get(k)})
-            status = _STATUS_AFTER.get(action, status) if action != "triage" else (
-                "triaged" if status == "received" else status)
+            if h.action in ("triage", "override", "assign"):
+                was.update({k: h.details[k] for k in _CLASSIFICATION if h.details.get(k)})
+            status = _STATUS_AFTER.get(h.action, status) if h.action != "triage" else (
+                Status.TRIAGED if status == Status.RECEIVED else status)
         rows.insert(0, html.Tr([  # newest first: what just happened is on top
-            html.Td(local_time(h.get("ts"), tz, fmt="full"), className="h-time"),
-            html.Td(action_word(action, lang), className=f"h-action h-{action}"),
-            html.Td(str(h.get("actor") or ""), className="h-actor"),
+            html.Td(local_time(h.ts, tz, fmt="full"), className="h-time"),
+            html.Td(action_word(h.action, lang), className=f"h-action h-{h.action}"),
+            html.Td(h.actor or "", className="h-actor"),
             html.Td(note, className="h-note", title=why),
         ], className=f"h-{outcome}"))
     return html.Table([head, html.Tbody(rows)], className="history")

@@ -11,8 +11,9 @@ from dashboard import citymap
 from dashboard.api import ApiUnavailable
 from dashboard.components import graph, notice, panel, status_pill
 from dashboard.context import REFRESH_MS, Context
-from dashboard.display import local_time, parse_ts
+from dashboard.display import local_time
 from dashboard.i18n import DEFAULT_LANG, LANGS, t
+from ioc.api.models import CameraFeed
 
 
 def layout(lang: str | None = None, **_query) -> html.Div:
@@ -58,21 +59,21 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
         lang = lang if lang in LANGS else DEFAULT_LANG
         got = ctx.fetch(cameras=lambda a: a.cameras(), city=lambda a: a.city(),
                         kpis=lambda a: a.kpis())
-        frames, city_raw, kpis = got["cameras"], got["city"], got["kpis"]
-        city = None if isinstance(city_raw, ApiUnavailable) else citymap.city_model(city_raw)
-        now = parse_ts(kpis.get("now")) if isinstance(kpis, dict) else None
+        frames, city, kpis = got["cameras"], got["city"], got["kpis"]
+        city = None if isinstance(city, ApiUnavailable) else city
+        now = None if isinstance(kpis, ApiUnavailable) else kpis.now  # the stream's clock
 
         if isinstance(frames, ApiUnavailable):
             return ([notice(t("data.unavailable", lang), "notice error")], "", no_update,
                     map_key)
-        latest = {str(f.get("camera_id")): f for f in frames}
+        latest = {f.camera_id: f for f in frames}
         known = city.cameras if city else []
         ids = [c.id for c in known] + sorted(set(latest) - {c.id for c in known})
         names = {c.id: c.name for c in known}
 
         def online(cam_id: str) -> bool:
-            ts = parse_ts((latest.get(cam_id) or {}).get("ts"))
-            return ts is not None and now is not None and now - ts <= ctx.camera_stale
+            frame = latest.get(cam_id)
+            return frame is not None and now is not None and now - frame.ts <= ctx.camera_stale
 
         # Cameras with a frame get a card; camera sites that never sent one are listed in one
         # line below (a city may have more sites than cameras running), not as black boxes.
@@ -104,10 +105,10 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
         return cards, count, figure, key
 
 
-def _card(app: Dash, cam_id: str, name: str, frame: dict, online: bool, lang: str,
+def _card(app: Dash, cam_id: str, name: str, frame: CameraFeed, online: bool, lang: str,
           tz: str) -> html.Div:
     return html.Div([
-        html.Div(html.Img(src=snapshot_path(app, cam_id, frame.get("seq")), alt=name,
+        html.Div(html.Img(src=snapshot_path(app, cam_id, frame.seq), alt=name,
                           className="camera-img"), className="camera-frame"),
         html.Div([
             html.Div([html.Span(name, className="camera-name"),
@@ -115,9 +116,9 @@ def _card(app: Dash, cam_id: str, name: str, frame: dict, online: bool, lang: st
                                   t("cameras.online", lang) if online else None)],
                      className="camera-title"),
             html.Div([
-                html.Span(local_time(frame.get("ts"), tz, fmt="full"), className="camera-time"),
-                html.Span(f"{cam_id} · {t('cameras.frame', lang)} #{frame.get('seq')} · "
-                          f"{frame.get('width')}×{frame.get('height')}", className="muted"),
+                html.Span(local_time(frame.ts, tz, fmt="full"), className="camera-time"),
+                html.Span(f"{cam_id} · {t('cameras.frame', lang)} #{frame.seq} · "
+                          f"{frame.width}×{frame.height}", className="muted"),
             ], className="camera-meta"),
         ], className="camera-caption"),
     ], className="camera-card", **{"data-camera-id": cam_id})

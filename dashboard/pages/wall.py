@@ -5,6 +5,8 @@ and says so, never a made-up number."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, dcc, html
 
@@ -14,6 +16,7 @@ from dashboard.components import TILE_ORDER, graph, kpi_tile, notice, panel
 from dashboard.context import REFRESH_MS, Context
 from dashboard.display import decimal, local_time
 from dashboard.i18n import DEFAULT_LANG, LANGS, category_label, t
+from ioc.kpis import Kpi
 
 BARS_SHOWN = 10  # fits the chart height left under two rows of tiles, labels unskipped
 BAR_COLOR = "#4cc3ff"
@@ -47,17 +50,17 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
     def refresh(_n, lang):
         lang = lang if lang in LANGS else DEFAULT_LANG
         got = ctx.fetch(kpis=lambda a: a.kpis(), city=lambda a: a.city())
-        kpis, city_raw = got["kpis"], got["city"]
+        kpis, city = got["kpis"], got["city"]
         if isinstance(kpis, ApiUnavailable):
             message = t("data.unavailable", lang)
             return ([notice(message, "notice error wall-notice")], _empty_chart(message),
                     _empty_chart(message), "—")
-        by_key = {k.get("key"): k for k in kpis.get("kpis") or []}
+        by_key = {k.key: k for k in kpis.kpis}
         sla, town = _sla_tiles(by_key, lang), [kpi_tile(by_key[k], lang, wall=True)
                                                for k in TILE_ORDER if k in by_key]
         tiles = [html.Div(row, className=f"wall-row {name}")
                  for name, row in (("wall-sla", sla), ("wall-city", town)) if row]
-        city = None if isinstance(city_raw, ApiUnavailable) else citymap.city_model(city_raw)
+        city = None if isinstance(city, ApiUnavailable) else city
         wards = _counts(by_key.get("reports_by_ward"),
                         lambda w: (city.ward_name(w, lang) if city and w != "?" else None)
                         or (t("report.ward.unknown", lang) if w == "?" else w))
@@ -67,19 +70,19 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
         return (tiles or [notice(none, "notice wall-notice")],
                 _bar_chart(wards, none, t("wall.others", lang)),
                 _bar_chart(categories, none, t("wall.others", lang)),
-                local_time(kpis.get("now"), ctx.tz, fmt="full"))
+                local_time(kpis.now, ctx.tz, fmt="full"))
 
 
-def _sla_tiles(by_key: dict[str, dict], lang: str) -> list[html.Div]:
+def _sla_tiles(by_key: dict[str, Kpi], lang: str) -> list[html.Div]:
     """The headline row: urgent answered in 2 h, urgent waiting, breaches today, response time,
-    satisfaction — each only if the API sent it."""
+    satisfaction — each only if the API sent it. A KPI's `detail` is its own (ioc/kpis.py)."""
     tiles = []
     if kpi := by_key.get("urgent_responded_in_2h_pct"):
-        d = kpi.get("detail") or {}
+        d = kpi.detail
         tiles.append(_sla_tile(kpi, lang, "wall.sla.answered_2h", sub=t(
             "wall.sla.on_time", lang, on_time=d.get("on_time", 0), decided=d.get("decided", 0))))
     if kpi := by_key.get("open_urgent"):
-        left = (kpi.get("detail") or {}).get("least_left_s")
+        left = kpi.detail.get("least_left_s")
         sub = None if left is None else t(
             "wall.sla.overdue" if left < 0 else "wall.sla.left", lang, time=_duration(left, lang))
         tiles.append(_sla_tile(kpi, lang, "wall.sla.open_urgent", sub=sub))
@@ -88,29 +91,29 @@ def _sla_tiles(by_key: dict[str, dict], lang: str) -> list[html.Div]:
     median, p90 = by_key.get("response_minutes_median"), by_key.get("response_minutes_p90")
     if median or p90:
         kpi = median or p90
-        mins = [(k or {}).get("value") for k in (median, p90)]
-        responded = ((median or {}).get("detail") or {}).get("responded")
+        mins = [k.value if k else None for k in (median, p90)]
+        responded = median.detail.get("responded") if median else None
         tiles.append(_sla_tile(
-            {**kpi, "value": next((m for m in mins if m is not None), None)}, lang,
+            replace(kpi, value=next((m for m in mins if m is not None), None)), lang,
             "wall.sla.response_time",
             figure=(" / ".join("—" if m is None else decimal(m, 0, lang) for m in mins),
                     t("wall.unit.min", lang)),
             sub=None if responded is None else t("wall.sla.responded", lang, n=responded)))
     if kpi := by_key.get("satisfaction"):
-        d = kpi.get("detail") or {}
+        d = kpi.detail
         sub = None if d.get("satisfied_pct") is None else t(
             "wall.sla.satisfied", lang, pct=decimal(d["satisfied_pct"], 0, lang),
             n=d.get("ratings", 0))
         tiles.append(_sla_tile(kpi, lang, "wall.sla.satisfaction", sub=sub,
-                               figure=(decimal(kpi["value"], 1, lang), "/5")
-                               if kpi.get("value") is not None else None))
+                               figure=(decimal(kpi.value, 1, lang), "/5")
+                               if kpi.value is not None else None))
     return tiles
 
 
-def _sla_tile(kpi: dict, lang: str, label_key: str, *, sub: str | None = None,
+def _sla_tile(kpi: Kpi, lang: str, label_key: str, *, sub: str | None = None,
               figure: tuple[str, str] | None = None) -> html.Div:
-    if kpi.get("value") is None:  # no data yet: "—", said in words, and no "Normal" pill
-        kpi, figure, sub = {**kpi, "status": "unknown"}, ("—", ""), t("data.none", lang)
+    if kpi.value is None:  # no data yet: "—", said in words, and no "Normal" pill
+        kpi, figure, sub = replace(kpi, status="unknown"), ("—", ""), t("data.none", lang)
     return kpi_tile(kpi, lang, wall=True, label=t(label_key, lang), figure=figure, sub=sub)
 
 
@@ -122,8 +125,8 @@ def _duration(seconds: float, lang: str) -> str:
     return t("wall.hours_minutes", lang, h=minutes // 60, m=f"{minutes % 60:02d}")
 
 
-def _counts(kpi: dict | None, label) -> list[tuple[str, int]]:
-    detail = (kpi or {}).get("detail") or {}
+def _counts(kpi: Kpi | None, label) -> list[tuple[str, int]]:
+    detail = kpi.detail if kpi else {}  # a breakdown: {key: count}
     merged: dict[str, int] = {}
     for key, count in detail.items():
         if isinstance(count, int | float):

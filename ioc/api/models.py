@@ -9,6 +9,7 @@ FastAPI or a database.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any, Literal
 
@@ -117,6 +118,23 @@ class HistoryEntry(_Out):
 class ReportDetail(ReportRow):
     allowed_actions: list[ReportAction]
     history: list[HistoryEntry]
+
+
+class SignedIn(_Out):
+    """A sign-in: the bearer token for one shift, and who it is for."""
+
+    token: str
+    username: str
+    role: str
+
+
+class ActionAnswer(_Out):
+    """An operator's action once judged where it is applied (200), or still pending (202)."""
+
+    event_id: uuid.UUID
+    action: ReportAction
+    outcome: Literal["applied", "pending"]
+    status: lc.Status | None = Field(None, description="The report's state after it")
 
 
 class KpiReport(_Out):

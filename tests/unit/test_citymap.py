@@ -1,19 +1,21 @@
-"""The city map: the API's city document validates back into `ioc.city.City` and draws; a
-document that does not is no city (logged, never a crash); hovers keep citizen text as text."""
+"""The city map: the API's city document validates back into `ioc.city.City` and draws (a
+document that does not is no city: tests/unit/test_dashboard_api.py); hovers keep citizen text
+as text."""
 
 from __future__ import annotations
 
-import copy
-import logging
 import math
+from datetime import UTC, datetime
 
 import pytest
 
 from dashboard import citymap
 from dashboard.display import status_look
+from ioc.api.models import LatestReading, RecentReport
 from ioc.city import load_city
 
 HOSTILE = '<img src=x onerror="alert(1)"><b>x</b>'
+TS = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -24,16 +26,7 @@ def raw() -> dict:
 
 @pytest.fixture
 def city(raw) -> citymap.CityModel:
-    model = citymap.city_model(raw)
-    assert model is not None
-    return model
-
-
-@pytest.fixture(autouse=True)
-def forget_logged_errors():
-    citymap._log_rejected.cache_clear()  # each test sees its own first warning
-    yield
-    citymap._log_rejected.cache_clear()
+    return citymap.CityModel.model_validate(raw)
 
 
 def kind_label(kind: str) -> str:
@@ -93,74 +86,23 @@ def test_ward_name_speaks_vietnamese_by_default(city):
     assert city.ward_name("bau-sen") == "Phường Bàu Sen"
 
 
-def _without_wards(raw: dict) -> dict:
-    del raw["wards"]
-    return raw
-
-
-def _ward_polygon_renamed(raw: dict) -> dict:
-    raw["wards"][0]["boundary"] = raw["wards"][0].pop("polygon")
-    return raw
-
-
-def _sensor_without_lat(raw: dict) -> dict:
-    del raw["sensors"][3]["lat"]
-    return raw
-
-
-@pytest.mark.parametrize(("broken", "loc"), [
-    (_without_wards, "wards"),
-    (_ward_polygon_renamed, "wards.0.polygon"),
-    (_sensor_without_lat, "sensors.3.lat"),
-])
-def test_a_document_that_does_not_validate_is_no_city_and_is_logged(raw, caplog, broken, loc):
-    with caplog.at_level(logging.WARNING, logger="dashboard.citymap"):
-        assert citymap.city_model(broken(raw)) is None
-    [record] = caplog.records
-    assert loc in [e["loc"] for e in record.errors]
-    assert record.error_count == len(record.errors)
-
-
-@pytest.mark.parametrize("raw", [None, [], "Long Khánh", {"detail": "Not Found"}])
-def test_a_document_that_is_not_a_city_at_all_is_no_city(raw, caplog):
-    with caplog.at_level(logging.WARNING, logger="dashboard.citymap"):
-        assert citymap.city_model(raw) is None
-    assert len(caplog.records) == 1
-
-
-def test_the_same_bad_document_is_logged_once_not_on_every_refresh(raw, caplog):
-    broken = _without_wards(raw)
-    with caplog.at_level(logging.WARNING, logger="dashboard.citymap"):
-        for _ in range(3):
-            assert citymap.city_model(copy.deepcopy(broken)) is None
-    assert len(caplog.records) == 1
-
-
-def test_the_log_names_keys_not_values(raw, caplog):
-    raw["cameras"][0]["id"] = HOSTILE
-    with caplog.at_level(logging.WARNING, logger="dashboard.citymap"):
-        assert citymap.city_model(raw) is None
-    [record] = caplog.records
-    assert "onerror" not in repr(record.__dict__)
-
-
 def test_sensor_traces_colour_and_place_each_reading(city):
     pm25 = next(s for s in city.sensors if s.kind == "pm25")
     pm10 = next(s for s in city.sensors if s.kind == "pm10" and s.station == pm25.station)
     water = next(s for s in city.sensors if s.kind == "water_level")
-    readings = [
-        {"sensor_id": pm25.id, "kind": "pm25", "value": 12.0, "status": "ok"},
-        {"sensor_id": pm10.id, "kind": "pm10", "value": None, "status": "offline"},
-        {"sensor_id": water.id, "kind": "water_level", "value": 2.4, "status": "alarm"},
-        {"sensor_id": "no-such-sensor", "kind": "pm25", "value": 1.0, "status": "ok"},
-    ]
+    status = {pm25.id: "ok", pm10.id: "offline", water.id: "alarm", "no-such-sensor": "ok"}
+    readings = [LatestReading(sensor_id=sensor_id, kind=kind, value=value, unit="x", ts=TS)
+                for sensor_id, kind, value in ((pm25.id, "pm25", 12.0), (pm10.id, "pm10", 80.0),
+                                               (water.id, "water_level", 2.4),
+                                               ("no-such-sensor", "pm25", 1.0))]
     hovered = []
 
     def hover(r, site, status):
-        hovered.append((r["sensor_id"], site.id, status))
+        hovered.append((r.sensor_id, site.id, status))
         return citymap.hover_safe(f"{site.id} {status}")
 
-    traces = citymap.sensor_traces(readings, city, kind_label, lambda r: r["status"], hover)
+    traces = citymap.sensor_traces(readings, city, kind_label, lambda r: status[r.sensor_id],
+                                   hover)
     assert len(traces) == len(citymap.SENSOR_KINDS) + 1  # every kind, always, then the halo
     by_kind = dict(zip(citymap.SENSOR_KINDS, traces, strict=False))
     assert list(by_kind["pm25"].marker.color) == [status_look("ok").color]
@@ -177,16 +119,15 @@ def test_sensor_traces_colour_and_place_each_reading(city):
                                       (water.id, water.id, "alarm")])
 
 
-def test_report_traces_are_three_levels_and_skip_reports_without_a_place():
-    reports = [
-        {"lat": 10.93, "lon": 107.24, "urgency": "urgent", "text": HOSTILE},
-        {"lat": 10.94, "lon": 107.25, "urgency": "normal", "text": "ổ gà"},
-        {"lat": 10.95, "lon": 107.23, "urgency": None, "text": "chưa phân loại"},
-        {"lat": None, "lon": 107.23, "urgency": "urgent", "text": "no place"},
-    ]
+def test_report_traces_are_three_levels():
+    reports = [RecentReport(report_id=f"R-{i}", ts=TS, text=text, lat=lat, lon=lon,
+                            urgency=urgency, source="app")
+               for i, (lat, lon, urgency, text) in enumerate([
+                   (10.93, 107.24, "urgent", HOSTILE), (10.94, 107.25, "normal", "ổ gà"),
+                   (10.95, 107.23, None, "chưa phân loại")])]
     labels = {"urgent": "Urgent", "normal": "Normal", "untriaged": "Untriaged"}
     traces = citymap.report_traces(reports, labels,
-                                   lambda r: citymap.hover_safe(r["text"], 140))
+                                   lambda r: citymap.hover_safe(r.text, 140))
     assert [tr.name for tr in traces] == ["Urgent", "Normal", "Untriaged"]
     assert [list(tr.x) for tr in traces] == [[107.24], [107.25], [107.23]]
     assert [tr.marker.symbol for tr in traces] == [look[1] for look in
@@ -197,7 +138,7 @@ def test_report_traces_are_three_levels_and_skip_reports_without_a_place():
 
 def test_camera_trace_and_framing(raw):
     raw["cameras"][0]["name"] = HOSTILE
-    city = citymap.city_model(raw)
+    city = citymap.CityModel.model_validate(raw)
     online = {city.cameras[0].id: True}
     trace = citymap.camera_trace(city, online, "Cameras")
     assert list(trace.text)[:2] == ["01", "02"]

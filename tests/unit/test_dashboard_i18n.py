@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from dashboard.citymap import SENSOR_KINDS
-from dashboard.display import STATUS
+from dashboard.display import SLA, STATUS
 from dashboard.i18n import LANGS, STRINGS, category_label, t
+from ioc.events import ReportAction
+from ioc.lifecycle import Status
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "dashboard"
 
@@ -57,5 +59,7 @@ def test_keys_built_at_run_time_exist():
     built = ([f"kind.{k}" for k in SENSOR_KINDS] + [f"status.{s}" for s in STATUS]
              + [f"report.{u}" for u in ("urgent", "normal", "untriaged")]
              + [f"map.reports.{u}" for u in ("urgent", "normal", "untriaged")]
-             + [f"nav.{p}" for p in ("control", "cameras", "wall", "replay")])
+             + [f"nav.{p}" for p in ("control", "cameras", "wall", "replay")]
+             + [f"sla.{face}" for face in SLA] + [f"lc.{s}" for s in Status]
+             + [f"act.{a}" for a in ReportAction])
     assert not [k for k in built if k not in STRINGS]

@@ -12,24 +12,18 @@ One module per part of the page, each with its layout and its callbacks: `queue_
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from dash import Dash
 
 from dashboard.context import Context
 from dashboard.pages.control import actions, alerts, detail, queue_panel, side
-from dashboard.pages.control.cities import Cities
 from dashboard.pages.control.page import layout
 
 __all__ = ["layout", "register_callbacks"]
 
 
-def register_callbacks(app: Dash, ctx: Context, city_start: datetime | None = None) -> None:
-    """`city_start`: the scenario time the city started at (Settings.scenario_start); reports
-    received before it are never new arrivals."""
-    cities = Cities(ctx.api)
-    queue_panel.register(app, ctx, cities)
-    detail.register(app, ctx, cities)
+def register_callbacks(app: Dash, ctx: Context) -> None:
+    queue_panel.register(app, ctx)
+    detail.register(app, ctx)
     actions.register(app, ctx)
-    alerts.register(app, ctx, cities, city_start)
-    side.register(app, ctx, cities)
+    alerts.register(app, ctx)
+    side.register(app, ctx)

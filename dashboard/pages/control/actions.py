@@ -12,16 +12,19 @@ from dash import ctx as dash_ctx
 
 from dashboard import report_view as rv
 from dashboard.api import ApiUnavailable, Refusal
-from dashboard.auth import signed_in
+from dashboard.auth import session
 from dashboard.context import Context
 from dashboard.display import local_time
 from dashboard.i18n import DEFAULT_LANG, LANGS, t
 from dashboard.outputs import answer
 from dashboard.pages.control import fields
+from ioc.events import ReportAction
 from ioc.lifecycle import REJECT_REASONS
 
-QUICK_ACTIONS = ("acknowledge", "resolve", "close", "reopen")
-FORM_ACTIONS = ("respond", "assign", "override", "reject")
+QUICK_ACTIONS = (ReportAction.ACKNOWLEDGE, ReportAction.RESOLVE, ReportAction.CLOSE,
+                 ReportAction.REOPEN)
+FORM_ACTIONS = (ReportAction.RESPOND, ReportAction.ASSIGN, ReportAction.OVERRIDE,
+                ReportAction.REJECT)  # rating is the citizen's
 ACTIONS = QUICK_ACTIONS + FORM_ACTIONS
 
 
@@ -31,7 +34,7 @@ def button(action: str, lang: str, kind: str = "") -> html.Button:
 
 
 def quick_buttons(lang: str) -> html.Div:
-    return html.Div([button(a, lang, "btn-primary" if a == "acknowledge" else "")
+    return html.Div([button(a, lang, "btn-primary" if a == ReportAction.ACKNOWLEDGE else "")
                      for a in QUICK_ACTIONS], className="quick-actions")
 
 
@@ -95,19 +98,19 @@ def request_body(action: str, form: dict) -> dict | str:
     """What the API is sent for `action` from the form, or the i18n key of what is missing."""
     text = (form["response"] or "").strip()
     assignee = (form["assignee"] or "").strip()
-    if action == "respond":
+    if action == ReportAction.RESPOND:
         return {"action": action, "note": text} if text else "form.need_response"
-    if action == "assign":
+    if action == ReportAction.ASSIGN:
         if not (form["department"] or assignee):
             return "form.need_assign"
         return {"action": action, "department": form["department"],
                 "assignee": assignee or None}
-    if action == "override":
+    if action == ReportAction.OVERRIDE:
         if not (form["urgency"] or form["category"] or form["odepartment"]):
             return "form.need_override"
         return {"action": action, "urgency": form["urgency"], "category": form["category"],
                 "department": form["odepartment"]}
-    if action == "reject":
+    if action == ReportAction.REJECT:
         return {"action": action, "reason": form["reason"]} if form["reason"] else \
             "form.need_reason"
     return {"action": action}
@@ -138,24 +141,24 @@ def register(app: Dash, ctx: Context) -> None:
             return answer(ACT, feedback=f"{message} · {local_time(datetime.now(UTC), ctx.tz)}",
                           feedback_css="feedback ok" if ok else "feedback error", **more)
 
-        if not signed_in(auth):
+        who = session(auth)
+        if who is None:
             return said(t("form.need_signin", lang, action=word.lower()))
         body = request_body(action, form)
         if isinstance(body, str):
             return said(t(body, lang))
         try:
-            got = ctx.api.act(selected, auth["token"], **body)
+            got = ctx.api.act(selected, who.token, **body)
         except ApiUnavailable:
             return said(t("data.unavailable", lang))
         if isinstance(got, Refusal):
             if got.status_code == 401:  # the token has expired: sign in again
                 return said(t("auth.expired", lang), auth=None)
             return said(refusal_words(got, word, lang))
-        status = rv.lifecycle_word(got.get("status"), lang)
-        done = (t("form.pending", lang, action=word) if got.get("outcome") == "pending"
-                else t("form.done", lang, action=word, status=status))
-        return said(done, ok=True, done={"event": got.get("event_id"), "at": time.time()},
-                    response="" if action == "respond" else no_update)
+        done = (t("form.pending", lang, action=word) if got.outcome == "pending"
+                else t("form.done", lang, action=word, status=rv.lifecycle_word(got.status, lang)))
+        return said(done, ok=True, done={"event": str(got.event_id), "at": time.time()},
+                    response="" if action == ReportAction.RESPOND else no_update)
 
 
 def refusal_words(got: Refusal, action: str, lang: str) -> str:

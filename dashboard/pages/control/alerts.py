@@ -19,15 +19,17 @@ from dashboard.api import ApiUnavailable
 from dashboard.context import Context
 from dashboard.display import parse_ts
 from dashboard.i18n import DEFAULT_LANG, LANGS, t
-from dashboard.pages.control.cities import Cities
+from ioc.api.models import ReportRow
 from ioc.events import Urgency
+from ioc.lifecycle import Status
 
 ALERT_MS = 1000  # polled on its own clock, never behind the queue
 ALERTS_KEPT = 200  # unacknowledged arrivals read per poll, the newest first
-# A report received just before the page opened but stored just after is still news.
+# A report received just before the page opened but stored just after is still news: this much
+# wall time, so it is as many seconds of the stream's clock as the scenario's speed makes it.
 ARRIVAL_SLACK = timedelta(seconds=10)
 # New and not yet acknowledged by anyone (a reopened report is not new: an operator reopened it)
-ALERT_STATUSES = ("received", "triaged")
+ALERT_STATUSES = (Status.RECEIVED, Status.TRIAGED)
 
 
 def banner(lang: str) -> list:
@@ -64,34 +66,26 @@ def sound_button(lang: str) -> html.Button:
                           "data-label-blocked": t("sound.blocked", lang)})
 
 
-def watch_from(now: datetime | None, city_start: datetime | None) -> datetime:
-    """Where the arrival watch starts: a little before the stream's "now" when the page opened,
-    so a report received just before but stored just after is not missed; never before the
-    city started (what was there then, a simulated backlog included, is not news)."""
-    start = (now or datetime.now(UTC)) - ARRIVAL_SLACK
+def watch_from(now: datetime | None, city_start: datetime | None, speed: float = 1.0) -> datetime:
+    """Where the arrival watch starts: ARRIVAL_SLACK (wall time; `speed` scenario seconds per
+    wall second) before the stream's "now" when the page opened, so a report received just
+    before but stored just after is not missed; never before the city started (what was there
+    then, a simulated backlog included, is not news)."""
+    start = (now or datetime.now(UTC)) - ARRIVAL_SLACK * speed
     return max(start, city_start) if city_start else start
 
 
-def possibly_urgent(r: dict) -> bool:
+def possibly_urgent(r: ReportRow) -> bool:
     """Untriaged ones may be urgent, and so may a "normal" the model was unsure of."""
-    return r.get("urgency") != Urgency.NORMAL.value or bool(r.get("needs_review"))
+    return r.urgency != Urgency.NORMAL or r.needs_review
 
 
-def _arrival(r: dict) -> dict:
-    """What the banner keeps of a new report (a row of the queue)."""
-    return {"report_id": str(r["report_id"]), "received_at": r.get("received_at"),
-            "text": str(r.get("text") or "")[:300], "ward": r.get("ward"),
-            "urgency": r.get("urgency"), "category": r.get("category"),
-            "due_at": r.get("due_at"), "sla_state": r.get("sla_state") or "ok"}
-
-
-def alert_items(reports: list[dict], lang: str, tz: str, ward_name) -> list[dict]:
+def alert_items(reports: list[ReportRow], lang: str, tz: str, ward_name) -> list[dict]:
     """The banner's rows, the least time left first (the most pressing is the first), each
     with its receipt time `at`, from which the browser finds the newest."""
-    arrivals = sorted((_arrival(r) for r in reports),
-                      key=lambda a: (str(a["due_at"] or ""), str(a["received_at"] or "")))
-    return [{**qv.item(a["report_id"], qv.alert_row(a, lang, tz, ward_name)),
-             "at": str(a["received_at"] or "")} for a in arrivals]
+    arrivals = sorted(reports, key=lambda r: (r.clock.due_at, r.received_at))
+    return [{**qv.item(r.report_id, qv.alert_row(r, lang, tz, ward_name)),
+             "at": r.received_at.isoformat()} for r in arrivals]
 
 
 def words(lang: str) -> dict:
@@ -105,7 +99,9 @@ def words(lang: str) -> dict:
             "pressing": [t("alert.role.pressing", lang), t("alert.role.pressing_short", lang)]}
 
 
-def register(app: Dash, ctx: Context, cities: Cities, city_start: datetime | None) -> None:
+def register(app: Dash, ctx: Context) -> None:
+    city_start = ctx.scenario_start  # what was open before the city started is never news
+
     @app.callback(output=Output("alert-store", "data"),
                   inputs={"_n": Input("alert-tick", "n_intervals")},
                   state={"store": State("alert-store", "data"), "lang": State("lang", "data")})
@@ -122,14 +118,14 @@ def register(app: Dash, ctx: Context, cities: Cities, city_start: datetime | Non
                                 received_after=after.isoformat() if after else None)
         except ApiUnavailable:
             return no_update
-        waiting = [r for r in got["reports"] if possibly_urgent(r)]
+        waiting = [r for r in got.reports if possibly_urgent(r)]
         if store is None:  # what is there on opening is not new, and not an alert
-            return {"since": watch_from(parse_ts(got.get("now")), city_start).isoformat(),
-                    "baseline": [str(r["report_id"]) for r in waiting], "alerts": [],
-                    "words": {}}
+            since = watch_from(got.now, city_start, ctx.scenario_speed)
+            return {"since": since.isoformat(), "baseline": [r.report_id for r in waiting],
+                    "alerts": [], "words": {}}
         baseline = set(store.get("baseline") or [])
-        alerts = alert_items([r for r in waiting if str(r["report_id"]) not in baseline],
-                             lang, ctx.tz, cities.ward_namer())
+        alerts = alert_items([r for r in waiting if r.report_id not in baseline],
+                             lang, ctx.tz, ctx.ward_namer())
         new_store = {**store, "alerts": alerts, "words": words(lang)}
         return no_update if new_store == store else new_store
 

@@ -18,7 +18,6 @@ from dashboard.context import Context
 from dashboard.i18n import DEFAULT_LANG, LANGS, t
 from dashboard.outputs import answer
 from dashboard.pages.control import actions
-from dashboard.pages.control.cities import Cities
 
 FILES = ("history.csv", "photo")  # what /report-files/<id>/<name> serves from the API
 
@@ -80,7 +79,7 @@ NOTHING = dict(head=[], text=[], response=[], meta=[], photo=[], history=[], exp
                writable=True, disabled=dict.fromkeys(actions.ACTIONS, True))
 
 
-def register(app: Dash, ctx: Context, cities: Cities) -> None:
+def register(app: Dash, ctx: Context) -> None:
     # History and photos are proxied, so the browser needs to reach only the dashboard.
     @app.server.route("/report-files/<report_id>/<name>")
     def report_file(report_id: str, name: str):
@@ -128,35 +127,31 @@ def register(app: Dash, ctx: Context, cities: Cities) -> None:
                           **{**NOTHING, "head": [notice(t("detail.gone", lang, id=selected),
                                                         "notice error")]},
                           sig={"sig": sig, "id": None}, loc=None)
-        allowed = set(r.get("allowed_actions") or [])
-        sig = qv.signature(selected, lang, signed_in(auth), sorted(allowed),
-                           [r.get(f) for f in qv.ROW_FIELDS], r.get("last_response"),
-                           r.get("cues"), r.get("confidence"), r.get("photo_url"),
-                           len(r.get("history") or []), r.get("sla_left_s") if r.get(
-                               "sla_state") in ("met", "missed") else None)
+        allowed = set(r.allowed_actions)
+        sig = qv.signature(selected, lang, signed_in(auth), sorted(allowed), qv.shown(r),
+                           r.last_response, r.cues, r.confidence, r.photo_url, len(r.history))
         if old.get("sig") == sig:
             return no_update
         opened = (old.get("id"), old.get("lang")) != (selected, lang)
         quoted = selected.replace("/", "")
         photo = []
-        if r.get("photo_url"):
+        if r.photo_url:
             src = app.get_relative_path(f"/report-files/{quoted}/photo")
             photo = [html.Div(t("detail.photo", lang), className="section-title"),
                      html.A(html.Img(src=src, alt=t("detail.photo", lang),
                                      className="detail-img"), href=src, target="_blank")]
-        located = opened and isinstance(r.get("lat"), int | float)
         return answer(
             OUT, no_pick=True, no_report=False, head=rv.head(r, lang, ctx.tz),
             text=rv.text_block(r, lang), response=rv.last_response(r, lang),
-            meta=rv.meta(r, lang, ctx.tz, cities.ward_namer()), photo=photo,
-            history=rv.history_table(r.get("history") or [], lang, ctx.tz),
+            meta=rv.meta(r, lang, ctx.tz, ctx.ward_namer()), photo=photo,
+            history=rv.history_table(r.history, lang, ctx.tz),
             export=app.get_relative_path(f"/report-files/{quoted}/history.csv"),
             writable=signed_in(auth), disabled={a: a not in allowed for a in actions.ACTIONS},
             sig={"sig": sig, "id": selected, "lang": lang},
-            loc={"id": selected, "lat": r.get("lat"), "lon": r.get("lon"), "lang": lang}
-            if located else no_update,
+            loc={"id": selected, "lat": r.lat, "lon": r.lon, "lang": lang} if opened
+            else no_update,
             # the less frequent actions open by themselves when the triage needs a check
-            more_open=bool(r.get("needs_review")) if opened else no_update)
+            more_open=r.needs_review if opened else no_update)
 
     app.clientside_callback(ClientsideFunction("ioc", "detailOpened"), Input("detail-sig", "data"))
     app.clientside_callback(ClientsideFunction("ioc", "feedbackShown"),
@@ -167,8 +162,11 @@ def register(app: Dash, ctx: Context, cities: Cities) -> None:
     def show_location(loc):
         if not loc:
             return no_update
-        return location_figure(cities.model(), float(loc["lat"]), float(loc["lon"]),
-                               loc["lang"])
+        try:
+            city = ctx.api.city()
+        except ApiUnavailable:
+            city = None
+        return location_figure(city, float(loc["lat"]), float(loc["lon"]), loc["lang"])
 
 
 def location_figure(city: citymap.CityModel | None, lat: float, lon: float,

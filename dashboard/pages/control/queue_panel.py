@@ -16,13 +16,16 @@ from dashboard.i18n import DEFAULT_LANG, LANGS, t
 from dashboard.outputs import answer
 from dashboard.pages.control import fields
 from dashboard.pages.control.alerts import sound_button
-from dashboard.pages.control.cities import Cities
+from ioc.lifecycle import Status
+from ioc.sla import SlaState
 
 QUEUE_MS = 1000  # the queue and the open report are polled every second
-CHIPS = ("all", "breached", "warning", "ok", "responded")
-CHIP_ICONS = {"all": "≡", "breached": "✖", "warning": "▲", "ok": "◷", "responded": "✔"}
-CHIP_CSS = {"all": "all", "breached": "alarm", "warning": "warning", "ok": "ok",
-            "responded": "met"}
+# The chips filter by SLA state or show the responded; each counts its reports (QueueCounts).
+CHIPS = ("all", SlaState.BREACHED, SlaState.WARNING, SlaState.OK, Status.RESPONDED)
+CHIP_ICONS = {"all": "≡", SlaState.BREACHED: "✖", SlaState.WARNING: "▲", SlaState.OK: "◷",
+              Status.RESPONDED: "✔"}
+CHIP_CSS = {"all": "all", SlaState.BREACHED: "alarm", SlaState.WARNING: "warning",
+            SlaState.OK: "ok", Status.RESPONDED: "met"}
 FILTERS = {"ward": Input("f-ward", "value"), "category": Input("f-category", "value"),
            "department": Input("f-department", "value"),
            "urgency": Input("f-urgency", "value"), "chip": Input("queue-sla", "data"),
@@ -92,7 +95,7 @@ QUEUE_OUT = {"view": Output("queue-view", "data"), "range": Output("queue-range"
              "sig": Output("queue-sig", "data"), "clock": Output("queue-clock", "data")}
 
 
-def register(app: Dash, ctx: Context, cities: Cities) -> None:
+def register(app: Dash, ctx: Context) -> None:
     @app.callback(output=Output("queue-sla", "data"),
                   inputs={"_clicks": {k: Input(f"sla-chip-{k}", "n_clicks") for k in CHIPS}},
                   state={"current": State("queue-sla", "data")}, prevent_initial_call=True)
@@ -137,7 +140,7 @@ def register(app: Dash, ctx: Context, cities: Cities) -> None:
                    "q": (chosen["search"] or "").strip() or None}
         chip = chosen["chip"]
         by_chip = ({"sla_state": chip} if chip in qv.SLA_FILTERS
-                   else {"status": "responded"} if chip == "responded" else {})
+                   else {"status": Status.RESPONDED} if chip == Status.RESPONDED else {})
         # One call: the page, with the per-state counts the chips show.
         got = ctx.fetch(page=lambda a: a.queue(qv.PAGE_SIZE, offset, **filters, **by_chip))
         body = got["page"]
@@ -151,20 +154,19 @@ def register(app: Dash, ctx: Context, cities: Cities) -> None:
                 view={"notice": qv.spec(notice(t("data.unavailable", lang), "notice error")),
                       "view": view},
                 counts=dict.fromkeys(CHIPS, "–"), sig={"rows": "unavailable", "total": 0})
-        counts = body.get("counts") or {}
-        reports = body.get("reports") or []
-        total = int(body.get("total") or 0)
+        reports, total = body.reports, body.total
+        counts = {k: getattr(body.counts, k) for k in CHIPS}
         # Rows and counts are compared apart: a count that moves (a new report somewhere far
         # down the queue) must not redraw a hundred rows that did not change.
         rows_sig = qv.signature(lang, view, qv.rows_signature(reports))
-        counts_sig = qv.signature(lang, offset, total, [counts.get(k) for k in CHIPS])
-        clock = {"now": body.get("now")}
+        counts_sig = qv.signature(lang, offset, total, counts)
+        clock = {"now": body.now.isoformat()}
         sig = {"rows": rows_sig, "counts": counts_sig, "total": total}
         if old.get("rows") == rows_sig:
             rows = no_update
         elif reports:
-            names = cities.ward_namer()
-            rows = {"items": [qv.item(str(r["report_id"]), qv.queue_row(r, lang, ctx.tz, names))
+            names = ctx.ward_namer()
+            rows = {"items": [qv.item(r.report_id, qv.queue_row(r, lang, ctx.tz, names))
                               for r in reports], "view": view}
         else:
             rows = {"notice": qv.spec(notice(t("queue.none", lang))), "view": view}
@@ -177,8 +179,7 @@ def register(app: Dash, ctx: Context, cities: Cities) -> None:
             range=t("queue.total", lang, first=decimal(first, 0, lang),
                     last=decimal(last, 0, lang), total=decimal(total, 0, lang)),
             no_prev=offset <= 0, no_next=offset + qv.PAGE_SIZE >= total,
-            counts={k: "–" if counts.get(k) is None else decimal(counts[k], 0, lang)
-                    for k in CHIPS})
+            counts={k: decimal(n, 0, lang) for k, n in counts.items()})
 
     # The countdowns' clock (assets/clock.js) follows the queue's "now" too.
     app.clientside_callback(ClientsideFunction("ioc", "queueClock"), Input("queue-clock", "data"))

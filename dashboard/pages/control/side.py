@@ -9,10 +9,12 @@ from dashboard import citymap
 from dashboard.api import ApiUnavailable
 from dashboard.components import graph, kpi_tile, notice, scalar_kpis
 from dashboard.context import REFRESH_MS, Context
-from dashboard.display import local_time, number, parse_ts, sensor_status, status_look, status_word
+from dashboard.display import local_time, number, status_look, status_word
 from dashboard.i18n import DEFAULT_LANG, LANGS, t
 from dashboard.outputs import answer
-from dashboard.pages.control.cities import Cities
+from dashboard.queue import urgency_level
+from ioc.api.models import LatestReading, RecentReport
+from ioc.status import reading_status
 
 REPORTS_ON_MAP = 60
 
@@ -50,7 +52,7 @@ OUT = {"tiles": Output("kpi-tiles", "children"), "map": Output("city-map", "figu
        "map_key": Output("control-map-key", "data"), "updated": Output("last-update", "children")}
 
 
-def register(app: Dash, ctx: Context, cities: Cities) -> None:
+def register(app: Dash, ctx: Context) -> None:
     @app.callback(output=OUT,
                   inputs={"_n": Input("control-tick", "n_intervals")},
                   state={"lang": State("lang", "data"),
@@ -61,25 +63,24 @@ def register(app: Dash, ctx: Context, cities: Cities) -> None:
                         reports=lambda a: a.recent_reports(REPORTS_ON_MAP),
                         city=lambda a: a.city())
         kpis = got["kpis"]
-        city = None if isinstance(got["city"], ApiUnavailable) else cities.of(got["city"])
+        city = None if isinstance(got["city"], ApiUnavailable) else got["city"]
         readings = [] if isinstance(got["sensors"], ApiUnavailable) else got["sensors"]
         report_points = [] if isinstance(got["reports"], ApiUnavailable) else got["reports"]
-        stamps = [ts for ts in (parse_ts(x.get("ts")) for x in readings + report_points) if ts]
-        newest = max(stamps, default=None)
-        # "now" is the API's clock (the stream's, DESIGN: Time); without it, the newest data.
-        now = (parse_ts(kpis.get("now")) if isinstance(kpis, dict) else None) or newest
+        newest = max((x.ts for x in [*readings, *report_points]), default=None)
         if isinstance(kpis, ApiUnavailable):
-            tiles = [notice(t("data.unavailable", lang), "notice error")]
+            # "now" is the API's clock (the stream's, DESIGN: Time); without it, the newest data
+            now, tiles = newest, [notice(t("data.unavailable", lang), "notice error")]
         else:
-            tiles = [kpi_tile(k, lang) for k in scalar_kpis(kpis.get("kpis") or [])] or \
+            now = kpis.now
+            tiles = [kpi_tile(k, lang) for k in scalar_kpis(kpis.kpis)] or \
                 [notice(t("data.none", lang))]
         figure, new_key = _map(ctx, city, readings, report_points, lang, now, map_key)
         return answer(OUT, tiles=tiles, map=figure, map_key=new_key,
                       updated=local_time(newest, ctx.tz) if newest else "—")
 
 
-def _map(ctx: Context, city: citymap.CityModel | None, readings: list[dict],
-         reports: list[dict], lang: str, now, map_key: dict | None):
+def _map(ctx: Context, city: citymap.CityModel | None, readings: list[LatestReading],
+         reports: list[RecentReport], lang: str, now, map_key: dict | None):
     """The full figure when the city or language changed, else a Patch of the live traces only
     (wards and roads are not re-sent every 2 s; zoom and pan stay, via uirevision)."""
     if city is None:
@@ -87,29 +88,25 @@ def _map(ctx: Context, city: citymap.CityModel | None, readings: list[dict],
             return no_update, map_key
         return citymap.empty_figure(t("data.unavailable", lang)), None
 
-    def status_of(r: dict) -> str:
-        ts = parse_ts(r.get("ts"))
-        value = r.get("value")
-        return ("offline" if now is None or not isinstance(value, int | float) else
-                sensor_status(str(r.get("kind")), float(value), ts, now, ctx.sensor_stale,
-                              ctx.water_warn_m, ctx.water_alarm_m))
+    def status_of(r: LatestReading) -> str:
+        return ("offline" if now is None else
+                reading_status(r.kind, r.value, r.ts, now, ctx.sensor_stale, ctx.policy))
 
-    def sensor_hover(r: dict, site: citymap.Site, status: str) -> str:
+    def sensor_hover(r: LatestReading, site: citymap.Site, status: str) -> str:
         ward = city.ward_name(site.ward, lang) or ""
         return "<br>".join(citymap.hover_safe(x) for x in (
-            f"{t('kind.' + str(r.get('kind')), lang)} · {site.id}",
-            f"{number(r.get('value'), str(r.get('unit') or ''), lang)}   "
+            f"{t('kind.' + r.kind.value, lang)} · {site.id}",
+            f"{number(r.value, r.unit, lang)}   "
             f"{status_look(status).icon} {status_word(status, lang)}",
-            f"{local_time(r.get('ts'), ctx.tz, fmt='full')} ({t('clock.zone', lang)})",
+            f"{local_time(r.ts, ctx.tz, fmt='full')} ({t('clock.zone', lang)})",
             ward))
 
-    def report_hover(r: dict) -> str:
-        ward = city.ward_name(r.get("ward"), lang) or ""
-        level = r.get("urgency") if r.get("urgency") in ("urgent", "normal") else "untriaged"
+    def report_hover(r: RecentReport) -> str:
+        ward = city.ward_name(r.ward, lang) or ""
         return "<br>".join([
-            citymap.hover_safe(f"{t('report.' + level, lang)} · "
-                               f"{local_time(r.get('ts'), ctx.tz, with_date=True)} · {ward}"),
-            citymap.hover_safe(r.get("text"), 140)])
+            citymap.hover_safe(f"{t('report.' + urgency_level(r.urgency), lang)} · "
+                               f"{local_time(r.ts, ctx.tz, with_date=True)} · {ward}"),
+            citymap.hover_safe(r.text, 140)])
 
     labels = {level: t(f"map.reports.{level}", lang) for level in ("urgent", "normal",
                                                                    "untriaged")}

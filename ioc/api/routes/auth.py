@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ioc.accounts import authenticate, make_token
 from ioc.api.deps import SettingsDep, UserDep
+from ioc.api.models import SignedIn
 from ioc.db.session import connect
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -18,7 +19,8 @@ class LoginIn(BaseModel):
     password: str
 
 
-@router.post("/login", summary="Sign in; returns a bearer token for one shift")
+@router.post("/login", summary="Sign in; returns a bearer token for one shift",
+             response_model=SignedIn)
 def login(body: LoginIn, settings: SettingsDep):
     with connect(settings) as conn:
         user = authenticate(conn, body.username, body.password)

@@ -192,7 +192,9 @@ def photo(report_id: str, settings: SettingsDep):
     raise HTTPException(404, f"report {report_id!r} has no photo")
 
 
-@router.post("/{report_id}/actions", status_code=200,
+@router.post("/{report_id}/actions", status_code=200, response_model=models.ActionAnswer,
+             responses={202: {"model": models.ActionAnswer,
+                              "description": "Not judged yet; it is pending"}},
              summary="Acknowledge, respond, assign, resolve, close, reopen, reject or override")
 def act(report_id: str, body: ActionIn, db: DbDep, clock: ClockDep, user: OperatorDep,
         publisher: PublisherDep, response: Response):
