@@ -86,7 +86,7 @@ def train(train_path: Path | str = ev.GENERATED_TRAIN, *, dev_path: Path | str |
              f"chosen: generated_weight={m['chosen']['generated_weight']:g} "
              f"C(category)={m['chosen']['c_category']:g} "
              f"C(urgency)={m['chosen']['c_urgency']:g} threshold={m['chosen']['threshold']}"]
-    for name in ("validation", "written", "dev"):
+    for name in ("validation", "written", "dev", "real_dev"):
         if name in m:
             f = m[name]["all"]
             lines.append(f"{name}: n={f['n']} urgent_recall={f['urgent_recall']} "
@@ -113,7 +113,34 @@ def evaluate(heldout_path: Path | str = ev.HELDOUT_PATH, model_path: Path | str 
     lines += [f"  {m['id']}: {m['text']}" for m in missed]
     met = report["targets_met"]
     lines.append("targets " + " ".join(f"{k}={'met' if v else 'NOT met'}" for k, v in met.items()))
+    if report.get("real"):
+        lines += _real_lines(report["real"])
     lines.append(f"wrote {out_path}" + (f" and {card_path}" if card_path else ""))
+    return lines
+
+
+def _real_lines(real: dict) -> list[str]:
+    """The real-text figures, with their 95 % intervals, as `ioc triage evaluate` prints them."""
+    def ci(pair) -> str:
+        return f"[{pair[0]:.3f}-{pair[1]:.3f}]" if pair else ""
+
+    lines = [f"real reports ({ev.DATA_DIR.name}/real/test.jsonl, never tuned on):"]
+    for name in ("all", "all_stripped", "vi", "vi_ascii", "en"):
+        f = real["test"].get(name)
+        if not f:
+            continue
+        lines.append(
+            f"  {name:<12} n={f['n']:<4} urgent={f['urgent']:<3} "
+            f"recall={f['urgent_recall']}{ci(f.get('urgent_recall_ci'))} "
+            f"precision={f['urgent_precision']}{ci(f.get('urgent_precision_ci'))} "
+            f"macro_f1={f['category_macro_f1']}{ci(f.get('category_macro_f1_ci'))} "
+            f"review={f['review_share']}"
+            + (f" recall_not_reviewed={f['urgent_recall_not_reviewed']} "
+               f"caught_or_reviewed={f['urgent_caught_or_reviewed']}"
+               if "urgent_caught_or_reviewed" in f else ""))
+    missed = real["test"]["all"]["urgent_missed"]
+    lines.append(f"  missed urgent: {len(missed)}")
+    lines += [f"    {m['id']}: {m['text'][:160]}" for m in missed]
     return lines
 
 

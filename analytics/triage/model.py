@@ -52,9 +52,32 @@ _STOP_VI_TYPED = frozenset(strip_diacritics(w) for w in _STOP_VI)
 _WORD_CACHE_MAX = 200_000
 
 
+# Teen-code and SMS shorthand residents type, read as the word it stands for (matched on text
+# already lowercased and stripped): "nc ko rut dc" reads as "nuoc khong rut duoc". Only forms
+# with one common meaning: "m" (metre or "mày"), "s" ("it's") and "hong" (hỏng) stay as typed.
+ABBREVIATIONS = {
+    "ko": "khong", "k": "khong", "kh": "khong", "hok": "khong", "khum": "khong", "hk": "khong",
+    "dc": "duoc", "dk": "duoc", "j": "gi", "ntn": "nhu the nao",
+    "vs": "voi", "ng": "nguoi", "r": "roi", "wa": "qua", "nx": "nua", "trc": "truoc",
+    "nc": "nuoc", "bn": "bao nhieu", "z": "vay", "mn": "moi nguoi", "bh": "bao gio",
+    "ck": "chong", "vk": "vo",
+}
+_ABBREVIATION_RE = re.compile(r"\b(" + "|".join(sorted(ABBREVIATIONS, key=len, reverse=True))
+                              + r")\b")
+_DIGITS_RE = re.compile(r"\d+")
+
+
+def fold(stripped: str) -> str:
+    """Lowercased, unaccented text as the features read it: every number is 0 ("50cm" and
+    "80cm" are the same height word) and shorthand is spelled out ("ko" -> "khong")."""
+    return _ABBREVIATION_RE.sub(lambda m: ABBREVIATIONS[m.group()],
+                                _DIGITS_RE.sub("0", stripped))
+
+
 def canonical(text: str) -> str:
-    """What the features read: NFC, lowercased, diacritics stripped ('Cây ĐỔ' -> 'cay do')."""
-    return strip_diacritics(normalize(text).lower())
+    """What the features read: NFC, lowercased, diacritics stripped, `fold`ed
+    ('Cây ĐỔ ko dc 2 lần' -> 'cay do khong duoc 0 lan')."""
+    return fold(strip_diacritics(normalize(text).lower()))
 
 
 @dataclass(frozen=True)
@@ -163,12 +186,12 @@ class Features:
         hit = self._cache.get(word)
         if hit is not None:
             return hit
-        stripped = strip_diacritics(word)
+        stripped = fold(strip_diacritics(word))
         ids: list[int] = []
-        if stripped:
-            lo, hi = self.char_ngrams
-            padded = f" {stripped} "
-            vocab = self._char_vocab
+        lo, hi = self.char_ngrams
+        vocab = self._char_vocab
+        for part in stripped.split():  # a spelled-out abbreviation may be several words
+            padded = f" {part} "
             for n in range(lo, hi + 1):  # as sklearn's _char_wb_ngrams, short words once
                 last = max(len(padded) - n, 0)
                 for start in range(last + 1):
@@ -190,7 +213,7 @@ class Features:
         hit = self._span_cache.get(word)
         if hit is not None:
             return hit
-        stripped = strip_diacritics(word.lower())
+        stripped = fold(strip_diacritics(word.lower()))
         if len(stripped) == len(word):
             entry = tuple((t.group(), t.start(), t.end()) for t in TOKEN_RE.finditer(stripped))
         else:
@@ -313,6 +336,7 @@ class TriageModel:
         cat_p = s.category_proba[np.arange(len(texts)), cat_j]
         urgent = s.p_urgent >= self.threshold
         confidence = np.minimum(cat_p, self.urgency_confidence(s.p_urgent))
+        confidence[[i for i, t in enumerate(texts) if _degenerate(t)]] = 0.0
         ranked = self._ranked_words(s.x, cat_j) if cues else None
         out = []
         for i, text in enumerate(texts):
@@ -432,6 +456,14 @@ class TriageModel:
         if not isinstance(model, cls):
             raise TypeError(f"{path} holds a {type(model).__name__}, not a TriageModel")
         return model
+
+
+def _degenerate(text: str) -> bool:
+    """Long text made of a handful of words repeated over and over: a person must read it."""
+    if len(text) < 200:
+        return False
+    words = text.split()
+    return len(words) >= 20 and len(set(words)) < 0.1 * len(words)
 
 
 @lru_cache(maxsize=65_536)

@@ -130,6 +130,18 @@ def test_the_threshold_keeps_the_recall_target():
     assert np.mean(p[y] >= t) >= 0.95
 
 
+def test_each_tuning_set_may_have_its_own_recall_target():
+    rng = np.random.default_rng(1)
+    sets = []
+    for spread in (0.1, 0.3):  # an easy set and a hard one
+        y = rng.random(400) < 0.3
+        sets.append((np.clip(np.where(y, 0.7, 0.3) + rng.normal(0, spread, 400), 0, 1), y))
+    strict = choose_threshold(sets, recall=[0.97, 0.95])
+    loose = choose_threshold(sets, recall=[0.97, 0.80])
+    (p0, y0), (p1, y1) = sets
+    assert np.mean(p0[y0] >= strict) >= 0.97 and np.mean(p1[y1] >= strict) >= 0.95
+    assert np.mean(p1[y1] >= loose) >= 0.80
+    assert loose >= strict
 
 
 def _message(report: CitizenReport, offset: int) -> Message:
