@@ -150,10 +150,10 @@ def draw_curves(curves: dict[str, dict], threshold: float, path: Path | str) -> 
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.4, 4.8), dpi=110)
-    for name, c in curves.items():
-        pts = c["points"]
+    for (name, c), style in zip(curves.items(), ("-", "--", "-."), strict=False):
+        pts = c["points"]  # dashed over solid: identical curves both stay visible
         ax.plot([q["recall"] for q in pts], [q["precision"] for q in pts], label=name,
-                drawstyle="steps-post")
+                drawstyle="steps-post", linestyle=style, linewidth=1.6)
         at = min(pts, key=lambda q: abs(q["threshold"] - threshold))
         ax.plot([at["recall"]], [at["precision"]], "o", color=ax.lines[-1].get_color())
     ax.axvline(0.95, color="grey", linestyle=":", linewidth=1)
