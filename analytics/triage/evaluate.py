@@ -314,7 +314,8 @@ def write_card(path: Path | str, model: TriageModel, report: dict, training: dic
         "without diacritics, and hard cases (pushy words without danger, calm reports of real "
         "danger, two problems in one report). Their authors did not see the held-out set. A "
         f"generated report weighs ×{chosen.get('generated_weight', '?')} a hand-written one.",
-        "- No real citizen text is used, and none is reachable here. Each set is split by "
+        "- No real citizen text is trained on: the real set (`analytics/triage/data/real/`) "
+        "is for measuring only, its dev part to choose the threshold. Each set is split by "
         f"text into rows to fit ({data.get('fit_rows', '?')} in all) and rows to validate "
         f"({data.get('validation_rows', '?')} generated, "
         f"{data.get('written_validation_rows', 0)} hand-written); no text is on both sides.",
@@ -322,10 +323,12 @@ def write_card(path: Path | str, model: TriageModel, report: dict, training: dic
         f"×{model.params.get('override_weight', '?')}); `ioc triage retrain` folds them in.",
         f"- Tuning: the weight of generated text, C for each model and the urgency threshold were "
         f"chosen on the validation rows and on the hand-written dev set "
-        f"(`analytics/triage/data/heldout/dev.jsonl`, {data.get('dev_rows', 0)} reports). "
+        f"(`analytics/triage/data/heldout/dev.jsonl`, {data.get('dev_rows', 0)} reports), and "
+        f"on the real dev part ({data.get('real_dev_rows', 0)} reports, recall ≥ "
+        f"{chosen.get('real_recall_target', '?')} there). "
         f"Chosen: C(category) = {chosen.get('c_category', '?')}, C(urgency) = "
         f"{chosen.get('c_urgency', '?')}, threshold = {chosen.get('threshold', '?')} "
-        f"(for recall ≥ {chosen.get('recall_target', '?')} on each). "
+        f"(for recall ≥ {chosen.get('recall_target', '?')} on each of the project's sets). "
         "The held-out set was not used for any of this.",
     ]
     if dev:
