@@ -229,8 +229,20 @@ def _record_use(path: Path, report: dict) -> list[dict]:
 # -- the model card ---------------------------------------------------------------------------
 
 
-def _pct(x: float | None) -> str:
+def pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.1f} %"
+
+
+def missed_table(missed: Sequence[dict]) -> list[str]:
+    """The urgent reports a model missed, as a Markdown table ("None." when there are none)."""
+    if not missed:
+        return ["None."]
+    lines = ["| id | P(urgent) | sent to review | text |", "|---|---:|---|---|"]
+    for m in missed:
+        text = m["text"].replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {m['id']} | {m['p_urgent']:.3f} | "
+                     f"{'yes' if m['needs_review'] else 'no'} | {text} |")
+    return lines
 
 
 def _figures_table(figures: dict) -> list[str]:
@@ -243,10 +255,10 @@ def _figures_table(figures: dict) -> list[str]:
         if key not in figures:
             continue
         f = figures[key]
-        agree = _pct(f["agreement_with_diacritics"]) if "agreement_with_diacritics" in f else ""
-        lines.append(f"| {names[key]} | {f['n']} | {f['urgent']} | {_pct(f['urgent_recall'])} | "
-                     f"{_pct(f['urgent_precision'])} | {f['category_macro_f1']:.3f} | "
-                     f"{_pct(f['category_accuracy'])} | {_pct(f['review_share'])} | {agree} |")
+        agree = pct(f["agreement_with_diacritics"]) if "agreement_with_diacritics" in f else ""
+        lines.append(f"| {names[key]} | {f['n']} | {f['urgent']} | {pct(f['urgent_recall'])} | "
+                     f"{pct(f['urgent_precision'])} | {f['category_macro_f1']:.3f} | "
+                     f"{pct(f['category_accuracy'])} | {pct(f['review_share'])} | {agree} |")
     return lines
 
 
@@ -333,8 +345,8 @@ def write_card(path: Path | str, model: TriageModel, report: dict, training: dic
     ]
     if dev:
         lines += ["", f"On the dev set (which was used to tune, so these are optimistic): urgent "
-                  f"recall {_pct(dev['urgent_recall'])}, precision "
-                  f"{_pct(dev['urgent_precision'])}, category macro-F1 "
+                  f"recall {pct(dev['urgent_recall'])}, precision "
+                  f"{pct(dev['urgent_precision'])}, category macro-F1 "
                   f"{dev['category_macro_f1']:.3f}."]
     if report.get("real"):
         from analytics.triage.real import card_lines
@@ -367,21 +379,14 @@ def write_card(path: Path | str, model: TriageModel, report: dict, training: dic
         "| model | date | threshold | urgent recall | urgent precision | category macro-F1 |",
         "|---|---|---:|---:|---:|---:|",
         *[f"| `{h['model_version']}` | {h['date']} | {h['threshold']} | "
-          f"{_pct(h['urgent_recall'])} | {_pct(h['urgent_precision'])} | "
+          f"{pct(h['urgent_recall'])} | {pct(h['urgent_precision'])} | "
           f"{h['category_macro_f1']:.3f} |" for h in report.get("history", [])],
         "",
         f"### Urgent reports it missed ({len(missed)}, "
         f"{sum(m['needs_review'] for m in missed)} of them flagged for review)",
         "",
     ]
-    if missed:
-        lines += ["| id | P(urgent) | sent to review | text |", "|---|---:|---|---|"]
-        for m in missed:
-            text = m["text"].replace("|", "\\|").replace("\n", " ")
-            lines.append(f"| {m['id']} | {m['p_urgent']:.3f} | "
-                         f"{'yes' if m['needs_review'] else 'no'} | {text} |")
-    else:
-        lines.append("None.")
+    lines += missed_table(missed)
     lines += [
         "",
         "### Category confusion (held-out; rows: truth, columns: the model; · is 0)",
@@ -439,12 +444,12 @@ def _shortfalls(figures: dict, met: dict, model: TriageModel) -> list[str]:
     lines = []
     if not met["urgent_precision"]:
         lines.append(
-            f"Urgent precision is {_pct(overall['urgent_precision'])}, under the 70 % target: "
+            f"Urgent precision is {pct(overall['urgent_precision'])}, under the 70 % target: "
             f"about {1 - (overall['urgent_precision'] or 0):.0%} of the reports flagged urgent "
             f"are not. The threshold ({model.threshold:.3f}) was chosen on the dev set for "
             "recall, and it was not moved after this run.")
     if not met["urgent_recall"]:
-        lines.append(f"Urgent recall is {_pct(overall['urgent_recall'])}, under the 95 % target.")
+        lines.append(f"Urgent recall is {pct(overall['urgent_recall'])}, under the 95 % target.")
     if not met["category_macro_f1"]:
         lines.append(f"Category macro-F1 is {overall['category_macro_f1']:.3f}, under 0.80.")
     weakest = min((v for v in VARIANTS if v in figures),
@@ -452,8 +457,8 @@ def _shortfalls(figures: dict, met: dict, model: TriageModel) -> list[str]:
     lines.append(
         f"The weakest variant is `{weakest}` (category macro-F1 "
         f"{figures[weakest]['category_macro_f1']:.3f}, urgent precision "
-        f"{_pct(figures[weakest]['urgent_precision'])}, "
-        f"{_pct(figures[weakest]['review_share'])} sent to review).")
+        f"{pct(figures[weakest]['urgent_precision'])}, "
+        f"{pct(figures[weakest]['review_share'])} sent to review).")
     return [" ".join(lines)]
 
 

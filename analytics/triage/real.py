@@ -20,7 +20,15 @@ from pathlib import Path
 import numpy as np
 from pydantic import field_validator
 
-from analytics.triage.evaluate import DATA_DIR, LabelledText, by_variant, measure, read_labelled
+from analytics.triage.evaluate import (
+    DATA_DIR,
+    LabelledText,
+    by_variant,
+    measure,
+    missed_table,
+    pct,
+    read_labelled,
+)
 from analytics.triage.model import MODEL_DIR, TriageModel
 from ioc.events import Urgency
 from ioc.taxonomy import load_taxonomy
@@ -219,15 +227,11 @@ def _record(path: Path, report: dict) -> list[dict]:
 # -- the model card's lead section -------------------------------------------------------------
 
 
-def _pct(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:.1f} %"
-
-
-def _ci(ci: Sequence[float] | None, pct: bool = True) -> str:
+def _ci(ci: Sequence[float] | None, percent: bool = True) -> str:
     if not ci:
         return ""
     lo, hi = ci
-    return f" ({_pct(lo)}–{_pct(hi)})" if pct else f" ({lo:.3f}–{hi:.3f})"
+    return f" ({pct(lo)}–{pct(hi)})" if percent else f" ({lo:.3f}–{hi:.3f})"
 
 
 def card_lines(report: dict) -> list[str]:
@@ -254,16 +258,16 @@ def card_lines(report: dict) -> list[str]:
     for name, f in rows:
         f1 = f["category_macro_f1"]
         lines.append(
-            f"| {name} | {f['n']} | {f['urgent']} | {_pct(f['urgent_recall'])}"
-            f"{_ci(f.get('urgent_recall_ci'))} | {_pct(f['urgent_precision'])}"
+            f"| {name} | {f['n']} | {f['urgent']} | {pct(f['urgent_recall'])}"
+            f"{_ci(f.get('urgent_recall_ci'))} | {pct(f['urgent_precision'])}"
             f"{_ci(f.get('urgent_precision_ci'))} | "
             + ("–" if f1 is None else f"{f1:.3f}{_ci(f.get('category_macro_f1_ci'), False)}")
-            + f" | {_pct(f['review_share'])} | {_pct(f.get('urgent_recall_not_reviewed'))} | "
-            f"{_pct(f.get('urgent_caught_or_reviewed'))} |")
+            + f" | {pct(f['review_share'])} | {pct(f.get('urgent_recall_not_reviewed'))} | "
+            f"{pct(f.get('urgent_caught_or_reviewed'))} |")
     if dev:
         d = dev["all"]
         lines += ["", f"On the dev part (tuned on, so optimistic): urgent recall "
-                  f"{_pct(d['urgent_recall'])}, precision {_pct(d['urgent_precision'])}, "
+                  f"{pct(d['urgent_recall'])}, precision {pct(d['urgent_precision'])}, "
                   f"category macro-F1 {d['category_macro_f1']:.3f}."]
     if report.get("picture"):
         lines += ["", f"![Precision and recall of the urgent class on real reports]"
@@ -271,14 +275,7 @@ def card_lines(report: dict) -> list[str]:
     missed = t["all"]["urgent_missed"]
     lines += ["", f"### Real urgent reports it missed ({len(missed)}; "
               f"{sum(m['needs_review'] for m in missed)} of them sent to review)", ""]
-    if missed:
-        lines += ["| id | P(urgent) | sent to review | text |", "|---|---:|---|---|"]
-        for m in missed:
-            text = m["text"].replace("|", "\\|").replace("\n", " ")
-            lines.append(f"| {m['id']} | {m['p_urgent']:.3f} | "
-                         f"{'yes' if m['needs_review'] else 'no'} | {text} |")
-    else:
-        lines.append("None.")
+    lines += missed_table(missed)
     lines += ["", "Every model scored on the real test part "
               "(`analytics/triage/model/real_history.jsonl`):", "",
               "| model | date | threshold | recall | precision | macro-F1 | recall stripped "
@@ -286,8 +283,8 @@ def card_lines(report: dict) -> list[str]:
               "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for h in report.get("history", []):
         lines.append(f"| `{h['model_version']}` | {h['date']} | {h['threshold']} | "
-                     f"{_pct(h['urgent_recall'])} | {_pct(h['urgent_precision'])} | "
-                     f"{h['category_macro_f1']:.3f} | {_pct(h['stripped_urgent_recall'])} | "
-                     f"{_pct(h['stripped_urgent_precision'])} | "
+                     f"{pct(h['urgent_recall'])} | {pct(h['urgent_precision'])} | "
+                     f"{h['category_macro_f1']:.3f} | {pct(h['stripped_urgent_recall'])} | "
+                     f"{pct(h['stripped_urgent_precision'])} | "
                      f"{h['stripped_category_macro_f1']:.3f} |")
     return lines
