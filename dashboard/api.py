@@ -75,6 +75,7 @@ _READINGS = TypeAdapter(list[models.LatestReading])
 _RECENT = TypeAdapter(list[models.RecentReport])
 _CAMERAS = TypeAdapter(list[models.CameraFeed])
 _SIGNED_IN, _ACTION = TypeAdapter(models.SignedIn), TypeAdapter(models.ActionAnswer)
+_ALARMS, _ALARM_ACTION = TypeAdapter(models.AlarmList), TypeAdapter(models.AlarmActionAnswer)
 
 
 def _parse(what: str, adapter: TypeAdapter[T], body: bytes) -> T:
@@ -202,6 +203,29 @@ class CityApi:
             raise ApiUnavailable(f"POST {path}: {exc.__class__.__name__}: {exc}") from exc
         if response.status_code in (200, 202):
             return _parse("POST /api/reports/{id}/actions", _ACTION, response.content)
+        if 400 <= response.status_code < 500:
+            return _refusal(response)
+        raise ApiUnavailable(f"POST {path}: HTTP {response.status_code}")
+
+    def alarms(self, **filters: Any) -> models.AlarmList:
+        """Standing alarms, the most pressing first, with counts and the flood rate."""
+        params = {k: v for k, v in filters.items() if v}
+        return self._read("/api/alarms", _ALARMS, **params)
+
+    def act_on_alarm(self, alarm_id: str, token: str | None,
+                     **body: Any) -> models.AlarmActionAnswer | Refusal:
+        """Acknowledge, shelve… an alarm as the signed-in operator: the API's answer once the
+        action was applied (202 while pending), or its refusal with the reason."""
+        path = f"/api/alarms/{quote(alarm_id, safe='')}/actions"
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        try:
+            response = self._client.post(path, json={k: v for k, v in body.items()
+                                                     if v not in (None, "")}, headers=headers,
+                                         timeout=15.0)
+        except httpx.HTTPError as exc:
+            raise ApiUnavailable(f"POST {path}: {exc.__class__.__name__}: {exc}") from exc
+        if response.status_code in (200, 202):
+            return _parse("POST /api/alarms/{id}/actions", _ALARM_ACTION, response.content)
         if 400 <= response.status_code < 500:
             return _refusal(response)
         raise ApiUnavailable(f"POST {path}: HTTP {response.status_code}")

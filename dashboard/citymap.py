@@ -247,6 +247,19 @@ def report_traces(reports: list[RecentReport], labels: dict[str, str], hover_of
     return traces
 
 
+def alarm_trace(alarms: list, name: str, hover_of) -> go.Scatter:
+    """Standing alarms where their source is: one trace, always (the map patches by index).
+    Unacknowledged ones are filled, the rest outlined."""
+    placed = [a for a in alarms if a.lat is not None and a.lon is not None]
+    unacked = ("unacknowledged", "returned_to_normal_unacknowledged")
+    return go.Scatter(
+        x=[a.lon for a in placed], y=[a.lat for a in placed], mode="markers", name=name,
+        showlegend=bool(placed), hoverinfo="text", hovertext=[hover_of(a) for a in placed],
+        marker={"symbol": ["triangle-up" if a.state in unacked else "triangle-up-open"
+                           for a in placed], "size": 20, "color": "#ff4d5e",
+                "line": {"color": "#ffffff", "width": 1.5}})
+
+
 def camera_trace(city: CityModel, online: dict[str, bool], name: str) -> go.Scatter:
     """Cameras labelled by number (names are long; the hover and the camera cards give them);
     an open square is a camera with no fresh frame."""

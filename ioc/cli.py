@@ -82,7 +82,7 @@ def up() -> None:
 
 
 @app.command()
-def worker(name: Annotated[str, typer.Argument(help="persistence or triage")]) -> None:
+def worker(name: Annotated[str, typer.Argument(help="persistence, triage or sensors")]) -> None:
     """Run one worker (a consumer-group member) until SIGTERM."""
     from ioc.worker import stop_on_signals
 
@@ -92,8 +92,10 @@ def worker(name: Annotated[str, typer.Argument(help="persistence or triage")]) -
         from ioc.persistence import make_worker
     elif name == "triage":
         from analytics.triage.worker import make_worker
+    elif name == "sensors":
+        from analytics.sensors.worker import make_worker
     else:
-        fail(f"unknown worker {name!r}; known: persistence, triage")
+        fail(f"unknown worker {name!r}; known: persistence, triage, sensors")
     stop = stop_on_signals()
     make_worker(settings).run(stop)
 
@@ -142,6 +144,22 @@ def ingest() -> None:
     setup_logging(settings.log_level, "ingest")
     uvicorn.run(create_app(Publisher(settings)), host=settings.host, port=settings.ingest_port,
                 log_config=None, access_log=False)
+
+
+@app.command()
+def mqtt() -> None:
+    """Serve the MQTT door for sensor gateways: an embedded broker on IOC_MQTT_PORT (unless
+    IOC_MQTT_URL names one) and the bridge from topic ioc/readings/<sensor_id> to Kafka."""
+    from ingest.mqtt import MqttUnavailable, run
+    from ingest.mqtt_broker import MqttBrokerError
+    from ioc.worker import stop_on_signals
+
+    settings = settings_or_exit()
+    setup_logging(settings.log_level, "mqtt")
+    try:
+        run(settings, stop_on_signals())
+    except (MqttBrokerError, MqttUnavailable) as exc:
+        fail(str(exc))
 
 
 @app.command()

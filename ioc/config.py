@@ -29,6 +29,14 @@ class Settings(BaseSettings):
     api_port: int = Field(8000, ge=1, le=65535, description="HTTP API (FastAPI, Open311)")
     dashboard_port: int = Field(8050, ge=1, le=65535, description="Dashboard (Dash)")
     ingest_port: int = Field(8001, ge=1, le=65535, description="HTTP ingest for sensor gateways")
+    mqtt_port: int = Field(1883, ge=1, le=65535, description="Embedded MQTT broker for sensor "
+                           "gateways (topic ioc/readings/<sensor_id>)")
+    mqtt_url: str = Field(
+        "", description="External MQTT broker, mqtt://host:port (e.g. mosquitto); empty starts "
+        "an embedded one under `ioc up`")
+    mqtt_device_rate_per_s: float = Field(
+        5.0, gt=0, description="Readings per second one device may send over MQTT; beyond it "
+        "they are dead-lettered as a flood")
     broker_port: int = Field(9092, ge=1, le=65535, description="Embedded broker port")
     broker_memory_mb: int = Field(
         1024, ge=64, description="Embedded broker memory budget; above it the broker is drained "
@@ -82,6 +90,10 @@ class Settings(BaseSettings):
     @property
     def embedded_db(self) -> bool:
         return not self.database_url.get_secret_value()
+
+    @property
+    def embedded_mqtt(self) -> bool:
+        return not self.mqtt_url
 
     @property
     def api_base_url(self) -> str:

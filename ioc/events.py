@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 SCHEMA_VERSION = 1
 MAX_MESSAGE_BYTES = 1_000_000  # a message stays under 1 MB (DESIGN: Flow)
@@ -69,11 +69,34 @@ SENSOR_UNITS: dict[SensorKind, str] = {
 }
 
 
+# What an instrument of each kind can physically report. A value outside is a broken device or
+# a bad gateway, never weather: the reading is refused (dead-lettered) rather than let it into a
+# KPI or an alarm.
+PHYSICAL_RANGE: dict[SensorKind, tuple[float, float]] = {
+    SensorKind.PM25: (0.0, 2000.0),
+    SensorKind.PM10: (0.0, 3000.0),
+    SensorKind.WATER_LEVEL: (0.0, 30.0),
+    SensorKind.RAINFALL: (0.0, 500.0),
+    SensorKind.TEMPERATURE: (-20.0, 60.0),
+    SensorKind.HUMIDITY: (0.0, 100.0),
+    SensorKind.NOISE: (0.0, 160.0),
+}
+
+
 class SensorReading(Event):
     sensor_id: str = Field(min_length=1, max_length=64)
     kind: SensorKind
     value: float = Field(allow_inf_nan=False)
     unit: str = Field(max_length=16)
+
+    @model_validator(mode="after")
+    def _physically_possible(self) -> SensorReading:
+        low, high = PHYSICAL_RANGE[self.kind]
+        if not low <= self.value <= high:
+            raise ValueError(f"a {self.kind.value} of {self.value:g} {SENSOR_UNITS[self.kind]} "
+                             f"is impossible (a {self.kind.value} sensor reads "
+                             f"{low:g}-{high:g}); check the device")
+        return self
 
 
 class ReportSource(StrEnum):
@@ -171,12 +194,30 @@ class TrafficMetric(Event):
 
 
 class AlarmState(StrEnum):
+    """ISA-18.2's alarm states (OPC UA Part 9 names them the same way)."""
+
+    NORMAL = "normal"
     UNACK = "unacknowledged"
     ACKED = "acknowledged"
     RTN_UNACK = "returned_to_normal_unacknowledged"
-    NORMAL = "normal"
     SHELVED = "shelved"
-    SUPPRESSED = "suppressed"
+    SUPPRESSED = "suppressed"  # by design: another condition makes this one meaningless
+    OUT_OF_SERVICE = "out_of_service"
+
+
+class AlarmAction(StrEnum):
+    """What can happen to an alarm: the detector raises and clears the condition; people (and
+    the detector, for suppression by design) do the rest."""
+
+    RAISE = "raise"
+    CLEAR = "clear"
+    ACKNOWLEDGE = "acknowledge"
+    SHELVE = "shelve"
+    UNSHELVE = "unshelve"
+    SUPPRESS = "suppress"
+    UNSUPPRESS = "unsuppress"
+    REMOVE_FROM_SERVICE = "remove_from_service"
+    RETURN_TO_SERVICE = "return_to_service"
 
 
 class Severity(StrEnum):
@@ -187,15 +228,29 @@ class Severity(StrEnum):
 
 
 class Alarm(Event):
-    source_id: str
+    """One step in the life of the alarm of `source_id` + `alarm_type`. The alarm's state is
+    folded from these steps in their order (ioc.alarms), never sent."""
+
+    source_id: str = Field(min_length=1, max_length=64)
     source_kind: Literal["sensor", "camera", "system"]
-    alarm_type: str
-    state: AlarmState
-    severity: Severity = Severity.MEDIUM
-    value: float | None = None
-    threshold: float | None = None
-    message: str = ""
-    evidence_ref: str | None = None
+    alarm_type: str = Field(min_length=1, max_length=64)
+    action: AlarmAction
+    actor: str = Field("system", min_length=1, max_length=64)
+    severity: Severity | None = None
+    value: float | None = Field(None, allow_inf_nan=False)
+    threshold: float | None = Field(None, allow_inf_nan=False)
+    message: str = Field("", max_length=500)
+    evidence_ref: str | None = Field(None, max_length=300)
+    shelved_until: UtcDatetime | None = None
+    note: str | None = Field(None, max_length=1000)
+
+    @model_validator(mode="after")
+    def _complete(self) -> Alarm:
+        if self.action is AlarmAction.RAISE and self.severity is None:
+            raise ValueError("a raised alarm needs a severity")
+        if self.action is AlarmAction.SHELVE and self.shelved_until is None:
+            raise ValueError("shelving needs shelved_until: when the alarm comes back")
+        return self
 
 
 class DeadLetter(Event):

@@ -52,7 +52,7 @@ def setup_logging(level: str = "INFO", process_name: str = "",
     logging.captureWarnings(True)  # a library's warning is a log line too, not a stray stderr one
     # Client libraries are chatty at INFO (Alembic announces each plugin it loads); their
     # warnings still come through.
-    for noisy in ("uvicorn.access", "alembic", "werkzeug", "httpx"):
+    for noisy in ("uvicorn.access", "alembic", "werkzeug", "httpx", "amqtt", "transitions"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # kafka-python warns about every slow event-loop turn; its errors still come through.
     logging.getLogger("kafka").setLevel(logging.ERROR)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ioc import events as ev
 from ioc import topics as tp
 from ioc.config import Settings
-from ioc.db import report_state, writes
+from ioc.db import alarm_state, report_state, writes
 from ioc.db.session import connect
 from ioc.db.storage import Partitions, day_of
 from ioc.worker import Message, Worker
@@ -86,8 +86,9 @@ def _traffic(m: Message) -> tuple:
 
 def _alarm(m: Message) -> tuple:
     e: ev.Alarm = m.event
-    return (e.event_id, e.ts, e.source_id, e.source_kind, e.alarm_type, e.state.value,
-            e.severity.value, e.value, e.threshold, e.message, e.evidence_ref)
+    return (e.event_id, e.ts, e.source_id, e.source_kind, e.alarm_type, e.action.value, e.actor,
+            e.severity.value if e.severity else None, e.value, e.threshold, e.message,
+            e.evidence_ref, e.shelved_until, e.note)
 
 
 def _deadletter(m: Message) -> tuple:
@@ -138,8 +139,9 @@ TABLES: dict[str, list[Table]] = {
     ],
     tp.ALERTS.name: [
         Table("alarm_events", ("event_id", "ts", "source_id", "source_kind", "alarm_type",
-                               "state", "severity", "value", "threshold", "message",
-                               "evidence_ref"), _alarm, partitioned=True),
+                               "action", "actor", "severity", "value", "threshold", "message",
+                               "evidence_ref", "shelved_until", "note"), _alarm,
+              partitioned=True),
     ],
     tp.DEADLETTER.name: [
         Table("deadletters", ("event_id", "ts", "reason", "source_topic", "source_partition",
@@ -186,6 +188,7 @@ class PersistenceSink:
                     self.partitions.ensure(conn, table.name, {day_of(m.event.ts)
                                                               for m in messages})
         new_report_events: list[ev.Event] = []
+        new_alarm_events: list[ev.Alarm] = []
         with conn.transaction():
             for name in TABLES:  # registry order: reports before the events that refer to them
                 messages = by_topic.get(name)
@@ -202,12 +205,18 @@ class PersistenceSink:
                         new = writes.insert_new(conn, table.name, table.columns, rows,
                                                 returning="event_id")
                         new_report_events += [m.event for m in messages if m.event.event_id in new]
+                    elif name == tp.ALERTS.name:
+                        new = writes.insert_new(conn, table.name, table.columns, rows,
+                                                returning="event_id")
+                        new_alarm_events += [m.event for m in messages if m.event.event_id in new]
                     else:
                         writes.insert_new(conn, table.name, table.columns, rows)
             if new_report_events:
                 report_state.fold(
                     conn, [e for e in new_report_events if isinstance(e, ev.CitizenReport)],
                     [e for e in new_report_events if not isinstance(e, ev.CitizenReport)])
+            if new_alarm_events:
+                alarm_state.fold(conn, new_alarm_events)
 
     def close(self) -> None:
         self.conn.close()

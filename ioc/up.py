@@ -33,8 +33,9 @@ from ioc.supervisor import Supervisor, ioc_command
 
 logger = logging.getLogger(__name__)
 
-WORKERS = ("persistence", "triage")
-PRODUCERS = ("simulators", "api", "ingest")  # they publish: paused while the broker recycles
+WORKERS = ("persistence", "triage", "sensors")
+# They publish: paused while the broker recycles.
+PRODUCERS = ("simulators", "api", "ingest", "mqtt")
 HEALTHY_WITHIN_S = 90  # after this long without a green /health, say what is still wrong
 
 Ready = Callable[[str, str], None]  # (what, detail): a part of the city is up
@@ -78,9 +79,11 @@ def _check_kafka(bootstrap: str) -> None:
 
 
 def _check_ports(settings: Settings) -> None:
-    for name, port in (("IOC_API_PORT", settings.api_port),
-                       ("IOC_DASHBOARD_PORT", settings.dashboard_port),
-                       ("IOC_INGEST_PORT", settings.ingest_port)):
+    ports = [("IOC_API_PORT", settings.api_port), ("IOC_DASHBOARD_PORT", settings.dashboard_port),
+             ("IOC_INGEST_PORT", settings.ingest_port)]
+    if settings.embedded_mqtt:
+        ports.append(("IOC_MQTT_PORT", settings.mqtt_port))
+    for name, port in ports:
         if port_open(settings.host, port):
             raise StartupError(f"port {port} ({name}) is already in use: is another `ioc up` "
                                f"running? Stop it or set {name} to a free port.")
@@ -88,8 +91,9 @@ def _check_ports(settings: Settings) -> None:
 
 def start_infrastructure(settings: Settings, ready: Ready = _unheard) -> City:
     """Broker, database, migrations, topics. Returns a City with the effective settings."""
-    from ioc import topics
+    from ioc import sensors, topics
     from ioc.accounts import bootstrap
+    from ioc.city import load_city
     from ioc.db.migrate import upgrade
     from ioc.db.session import DatabaseUnavailable, connect
     from ioc.kafka import BrokerUnavailable, ensure_topics
@@ -133,6 +137,7 @@ def start_infrastructure(settings: Settings, ready: Ready = _unheard) -> City:
         ready("topics", f"{len(topics.ALL)} ready")
         with connect(effective, autocommit=True) as conn:
             city.new_accounts = bootstrap(conn)
+            sensors.register(conn, sensors.from_city(load_city(), effective.sensor_interval_s))
     except BaseException:
         stop_infrastructure(city)
         raise
@@ -157,6 +162,7 @@ def start_services(city: City, ready: Ready = _unheard) -> Supervisor:
         sup.add(worker, ioc_command("worker", worker))
     sup.add("api", ioc_command("api"))
     sup.add("ingest", ioc_command("ingest"))
+    sup.add("mqtt", ioc_command("mqtt"))
     sup.add("dashboard", ioc_command("dashboard"))
     if s.simulate:
         sup.add("simulators", ioc_command("simulate"))
@@ -207,6 +213,8 @@ def describe(city: City) -> list[tuple[str, str]]:
         ("KPI wall", city.dashboard_url + "/wall"),
         ("API", city.api_url + "/docs"),
         ("Sensor ingest", f"http://{s.host}:{s.ingest_port}/ingest/v1/readings"),
+        ("Sensor MQTT", (f"mqtt://{s.host}:{s.mqtt_port}" if s.embedded_mqtt else s.mqtt_url)
+         + "  topic ioc/readings/<sensor_id>"),
         ("Health", city.api_url + "/health"),
         ("Logs", str(log_dir(s))),
     ]
@@ -228,7 +236,7 @@ def broker_memory_mb(city: City) -> float:
 
 
 # Upstream first: triage publishes what persistence then stores.
-DRAIN_ORDER = ("triage", "persistence")
+DRAIN_ORDER = ("triage", "sensors", "persistence")
 
 
 def _drained_after(city: City, worker: str, since):

@@ -45,6 +45,10 @@ class Message:
 Sink = Callable[[list[Message]], None]
 """Handles a batch and returns only once its effects are durable; raises on infrastructure faults."""
 
+Tick = Callable[[bool], None]
+"""Called after every poll with whether it came back empty (everything there was is handled):
+for rules about what did *not* arrive (a sensor gone silent), which no message can trigger."""
+
 
 @dataclass
 class WorkerStats:
@@ -83,8 +87,10 @@ class Worker:
         *,
         group: str | None = None,
         publisher: Publisher | None = None,
+        tick: Tick | None = None,
     ) -> None:
         self.settings = settings
+        self.tick = tick
         self.name = name
         self.topics = {settings.topic(t.name): t for t in topics}
         self.sink = sink
@@ -149,6 +155,8 @@ class Worker:
                     self.stats.caught_up = len(records) < self.settings.batch_max
                 else:
                     self.stats.lag_s, self.stats.caught_up = 0.0, True
+                if self.tick is not None:
+                    self.tick(not records)
                 self._maybe_heartbeat()
         finally:
             consumer.close(autocommit=False)

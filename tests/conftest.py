@@ -102,7 +102,7 @@ def start_city(data_dir: Path, **env_overrides: str) -> RunningCity:
     env.update({
         "IOC_DATA_DIR": str(data_dir), "IOC_API_PORT": str(api_port),
         "IOC_DASHBOARD_PORT": str(dash_port), "IOC_BROKER_PORT": str(free_port()),
-        "IOC_INGEST_PORT": str(free_port()),
+        "IOC_INGEST_PORT": str(free_port()), "IOC_MQTT_PORT": str(free_port()),
         "IOC_DB_PORT": str(db_port), "IOC_SCENARIO_SPEED": "30",
         "IOC_REPORT_RATE_PER_H": "600", "IOC_REPORT_BACKLOG_H": "0", "PYTHONUNBUFFERED": "1",
         **env_overrides,

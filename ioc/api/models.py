@@ -17,7 +17,15 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from ioc import lifecycle as lc
 from ioc import sla
-from ioc.events import ReportAction, ReportSource, SensorKind, Urgency
+from ioc.events import (
+    AlarmAction,
+    AlarmState,
+    ReportAction,
+    ReportSource,
+    SensorKind,
+    Severity,
+    Urgency,
+)
 from ioc.kpis import Kpi
 
 
@@ -210,3 +218,74 @@ class CameraFeed(_Out):
     seq: int
     width: int
     height: int
+
+
+class AlarmOut(_Out):
+    """An alarm as the operator sees it at `now`: its ISA-18.2 state and its severity after
+    escalation (`base_severity` is what it was raised with)."""
+
+    alarm_id: uuid.UUID
+    source_id: str
+    source_kind: str
+    alarm_type: str
+    state: AlarmState
+    severity: Severity
+    base_severity: Severity
+    escalated: bool
+    raised_at: AwareDatetime
+    acknowledged_at: AwareDatetime | None = None
+    acknowledged_by: str | None = None
+    cleared_at: AwareDatetime | None = None
+    closed_at: AwareDatetime | None = None
+    shelved_until: AwareDatetime | None = None
+    shelved_by: str | None = None
+    active: bool
+    value: float | None = None
+    threshold: float | None = None
+    message: str = ""
+    evidence_ref: str | None = None
+    ward: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+
+class AlarmFlood(_Out):
+    """New alarms per 10 minutes per operator against the limit (DESIGN: > 10 is a flood)."""
+
+    per_10min_per_operator: float
+    limit: float
+    flooding: bool
+    operators: int
+
+
+class AlarmList(_Out):
+    now: AwareDatetime
+    alarms: list[AlarmOut]
+    counts: dict[str, int] = Field(description="Standing alarms per state")
+    flood: AlarmFlood
+
+
+class AlarmHistoryEntry(_Out):
+    event_id: uuid.UUID
+    ts: AwareDatetime
+    action: AlarmAction
+    actor: str
+    severity: Severity | None = None
+    value: float | None = None
+    message: str = ""
+    shelved_until: AwareDatetime | None = None
+    note: str | None = None
+    state: AlarmState | None = Field(None, description="The state it left the alarm in")
+    outcome: str | None = None
+    refusal: str | None = None
+
+
+class AlarmDetail(AlarmOut):
+    history: list[AlarmHistoryEntry]
+
+
+class AlarmActionAnswer(_Out):
+    event_id: uuid.UUID
+    action: AlarmAction
+    outcome: Literal["applied", "pending"]
+    state: AlarmState | None = None

@@ -81,7 +81,8 @@ def run(reports: int, console: Console) -> Iterator[str]:
     # A live city (simulators on, no backlog): sensors and reports keep arriving while it runs.
     settings = Settings(data_dir=root, simulate=True, report_backlog_h=0, api_port=free_port(),
                         dashboard_port=free_port(), ingest_port=free_port(),
-                        broker_port=free_port(), db_port=free_port(), log_level="WARNING")
+                        mqtt_port=free_port(), broker_port=free_port(), db_port=free_port(),
+                        log_level="WARNING")
     city = city_up.start_infrastructure(settings)
     try:
         city_up.start_services(city)

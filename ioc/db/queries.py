@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from ioc.kpis import KpiInputs, Reading, ReportFacts
+from ioc.sensors import UNREGISTERED
 
 
 def kpi_inputs(conn: sa.Connection, sensor_ids: list[str], camera_ids: list[str],
@@ -68,3 +69,21 @@ def deadletters(conn: sa.Connection, limit: int) -> list[dict]:
     return [dict(r._mapping) for r in conn.execute(sa.text(
         "SELECT event_id, ts, reason, source_topic, source_partition, source_offset, key, "
         "raw_bytes, worker FROM deadletters ORDER BY ts DESC LIMIT :limit"), {"limit": limit})]
+
+
+def sensors(conn: sa.Connection) -> list[dict]:
+    """The registry, with each sensor's newest reading."""
+    return [dict(r) for r in conn.execute(sa.text(
+        "SELECT s.sensor_id, s.kind, s.station, s.ward, s.lat, s.lon, s.stream, s.interval_s, "
+        "s.thresholds, s.registered_by, s.registered_at, l.ts AS last_ts, l.value AS last_value "
+        "FROM sensors s LEFT JOIN sensor_latest l USING (sensor_id) ORDER BY s.sensor_id"))
+        .mappings()]
+
+
+def unregistered(conn: sa.Connection, since: datetime) -> list[dict]:
+    """Ids that sent readings without being registered (their readings were dead-lettered)."""
+    return [dict(r) for r in conn.execute(sa.text(
+        "SELECT key AS sensor_id, count(*) AS readings, min(ts) AS first_ts, max(ts) AS last_ts, "
+        "min(source_topic) AS door FROM deadletters WHERE reason LIKE :reason AND ts >= :since "
+        "GROUP BY key ORDER BY max(ts) DESC"),
+        {"reason": UNREGISTERED + "%", "since": since}).mappings()]

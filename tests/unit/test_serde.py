@@ -29,7 +29,7 @@ SAMPLES: dict[str, ev.Event] = {
     tp.TRAFFIC_METRICS.name: ev.TrafficMetric(ts=TS, camera_id="cam-01",
                                               window_start=TS - timedelta(minutes=1)),
     tp.ALERTS.name: ev.Alarm(ts=TS, source_id="wl-1", source_kind="sensor",
-                             alarm_type="water_high", state="unacknowledged"),
+                             alarm_type="water_level", action="raise", severity="high"),
     tp.HEARTBEATS.name: ev.Heartbeat(ts=TS, worker="persistence", instance="h:1", started_at=TS),
     tp.DEADLETTER.name: ev.DeadLetter(ts=TS, reason="x", source_topic="t", source_partition=0,
                                       source_offset=1, raw_b64="", raw_bytes=0, worker="w"),

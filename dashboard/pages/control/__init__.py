@@ -7,7 +7,7 @@ redrawn only when its signature (what it shows) changed, so 10,000 open reports 
 of 100 rows and a few counts per second.
 
 One module per part of the page, each with its layout and its callbacks: `queue_panel`,
-`detail` (with `actions`), `alerts` and `side`; `page` puts them together.
+`detail` (with `actions`), `alerts`, `alarms_panel` and `side`; `page` puts them together.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 from dash import Dash
 
 from dashboard.context import Context
-from dashboard.pages.control import actions, alerts, detail, queue_panel, side
+from dashboard.pages.control import actions, alarms_panel, alerts, detail, queue_panel, side
 from dashboard.pages.control.page import layout
 
 __all__ = ["layout", "register_callbacks"]
@@ -27,3 +27,4 @@ def register_callbacks(app: Dash, ctx: Context) -> None:
     actions.register(app, ctx)
     alerts.register(app, ctx)
     side.register(app, ctx)
+    alarms_panel.register(app, ctx)

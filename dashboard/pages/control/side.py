@@ -12,8 +12,9 @@ from dashboard.context import REFRESH_MS, Context
 from dashboard.display import local_time, number, status_look, status_word
 from dashboard.i18n import DEFAULT_LANG, LANGS, t
 from dashboard.outputs import answer
+from dashboard.pages.control import alarms_panel
 from dashboard.queue import urgency_level
-from ioc.api.models import LatestReading, RecentReport
+from ioc.api.models import AlarmOut, LatestReading, RecentReport
 from ioc.status import reading_status
 
 REPORTS_ON_MAP = 60
@@ -31,6 +32,7 @@ def panel(lang: str) -> html.Div:
     # The map has a fixed height above the tiles: the number of KPIs may change, and a plotly
     # map does not follow its box when that box resizes after it was drawn.
     return html.Div([
+        alarms_panel.panel(lang),
         html.Section([
             html.Div([html.H2(t("control.map", lang), className="panel-title"), key],
                      className="panel-head map-head"),
@@ -61,11 +63,12 @@ def register(app: Dash, ctx: Context) -> None:
         lang = lang if lang in LANGS else DEFAULT_LANG
         got = ctx.fetch(kpis=lambda a: a.kpis(), sensors=lambda a: a.sensors_latest(),
                         reports=lambda a: a.recent_reports(REPORTS_ON_MAP),
-                        city=lambda a: a.city())
+                        city=lambda a: a.city(), alarms=lambda a: a.alarms())
         kpis = got["kpis"]
         city = None if isinstance(got["city"], ApiUnavailable) else got["city"]
         readings = [] if isinstance(got["sensors"], ApiUnavailable) else got["sensors"]
         report_points = [] if isinstance(got["reports"], ApiUnavailable) else got["reports"]
+        alarms = [] if isinstance(got["alarms"], ApiUnavailable) else got["alarms"].alarms
         newest = max((x.ts for x in [*readings, *report_points]), default=None)
         if isinstance(kpis, ApiUnavailable):
             # "now" is the API's clock (the stream's, DESIGN: Time); without it, the newest data
@@ -74,13 +77,14 @@ def register(app: Dash, ctx: Context) -> None:
             now = kpis.now
             tiles = [kpi_tile(k, lang) for k in scalar_kpis(kpis.kpis)] or \
                 [notice(t("data.none", lang))]
-        figure, new_key = _map(ctx, city, readings, report_points, lang, now, map_key)
+        figure, new_key = _map(ctx, city, readings, report_points, alarms, lang, now, map_key)
         return answer(OUT, tiles=tiles, map=figure, map_key=new_key,
                       updated=local_time(newest, ctx.tz) if newest else "—")
 
 
 def _map(ctx: Context, city: citymap.CityModel | None, readings: list[LatestReading],
-         reports: list[RecentReport], lang: str, now, map_key: dict | None):
+         reports: list[RecentReport], alarms: list[AlarmOut], lang: str, now,
+         map_key: dict | None):
     """The full figure when the city or language changed, else a Patch of the live traces only
     (wards and roads are not re-sent every 2 s; zoom and pan stay, via uirevision)."""
     if city is None:
@@ -108,11 +112,19 @@ def _map(ctx: Context, city: citymap.CityModel | None, readings: list[LatestRead
                                f"{local_time(r.ts, ctx.tz, with_date=True)} · {ward}"),
             citymap.hover_safe(r.text, 140)])
 
+    def alarm_hover(a: AlarmOut) -> str:
+        return "<br>".join(citymap.hover_safe(x) for x in (
+            f"{alarms_panel.type_label(a.alarm_type, lang)} · {a.source_id}",
+            f"{t('alarm.state.' + a.state.value, lang)} · "
+            f"{t('alarm.severity.' + a.severity.value, lang)}",
+            a.message, local_time(a.raised_at, ctx.tz, with_date=True)))
+
     labels = {level: t(f"map.reports.{level}", lang) for level in ("urgent", "normal",
                                                                    "untriaged")}
     live = (citymap.sensor_traces(readings, city, lambda k: t(f"kind.{k}", lang), status_of,
                                   sensor_hover)
-            + citymap.report_traces(reports, labels, report_hover))
+            + citymap.report_traces(reports, labels, report_hover)
+            + [citymap.alarm_trace(alarms, t("map.alarms", lang), alarm_hover)])
     identity = {"lang": lang, "wards": len(city.wards), "roads": len(city.roads),
                 "sensors": len(city.sensors), "name": city.name}
     if map_key and map_key.get("identity") == identity:

@@ -58,6 +58,19 @@ def get_city():
     return load_city()
 
 
+@router.get("/sensors", summary="Registered sensors: kind, place, interval, thresholds, and "
+            "the newest reading")
+def sensors(db: DbDep):
+    return queries.sensors(db)
+
+
+@router.get("/sensors/unregistered",
+            summary="Ids that sent readings without being registered (dead-lettered)")
+def unregistered_sensors(db: DbDep, clock: ClockDep,
+                         hours: Annotated[float, Query(gt=0, le=24 * 31)] = 24):
+    return queries.unregistered(db, clock.now() - timedelta(hours=hours))
+
+
 @router.get("/sensors/latest", summary="The newest reading of every sensor",
             response_model=list[models.LatestReading])
 def sensors_latest(db: DbDep):

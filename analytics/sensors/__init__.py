@@ -1,0 +1,1 @@
+"""Sensor analytics: alarm conditions on readings, the hourly AQI, silence."""
