@@ -68,6 +68,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "alarm.act.remove_from_service": {"vi": "Ngừng theo dõi", "en": "Out of service"},
     "alarm.act.return_to_service": {"vi": "Theo dõi lại", "en": "Return to service"},
     "map.alarms": {"vi": "Cảnh báo thiết bị", "en": "Device alarms"},
+    "actor.simulated": {"vi": "mô phỏng", "en": "simulated"},
     # Status words (always shown beside the colour)
     "status.ok": {"vi": "Bình thường", "en": "Normal"},
     "status.warning": {"vi": "Cảnh báo", "en": "Warning"},

@@ -15,6 +15,7 @@ from dash import html
 from dashboard.display import local_time
 from dashboard.i18n import category_label, department_label, t
 from dashboard.queue import clock_face, countdown, sla_pill, urgency_badge
+from ioc.accounts import is_simulated
 from ioc.api.models import HistoryEntry, ReportRow
 from ioc.events import ReportAction, Urgency
 from ioc.lifecycle import REJECT_REASONS, TRANSITIONS, Status
@@ -22,6 +23,13 @@ from ioc.lifecycle import REJECT_REASONS, TRANSITIONS, Status
 # What an audit trail's entries may say: receipt and triage, then the lifecycle's actions
 ACTIONS = frozenset({"receive", "triage", *ReportAction})
 _STATUSES = frozenset(Status)  # a StrEnum member is equal to its value: "closed" is in here
+
+
+def actor_label(actor: str | None, lang: str) -> str:
+    """Who acted, with the simulated crew said to be simulated."""
+    if not actor:
+        return ""
+    return f"{actor} ({t('actor.simulated', lang)})" if is_simulated(actor) else actor
 
 
 def _fold_char(c: str) -> str:
@@ -215,7 +223,7 @@ def history_table(history: list[HistoryEntry], lang: str, tz: str) -> html.Table
         rows.insert(0, html.Tr([  # newest first: what just happened is on top
             html.Td(local_time(h.ts, tz, fmt="full"), className="h-time"),
             html.Td(action_word(h.action, lang), className=f"h-action h-{h.action}"),
-            html.Td(h.actor or "", className="h-actor"),
+            html.Td(actor_label(h.actor, lang), className="h-actor"),
             html.Td(note, className="h-note", title=why),
         ], className=f"h-{outcome}"))
     return html.Table([head, html.Tbody(rows)], className="history")

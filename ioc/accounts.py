@@ -45,8 +45,21 @@ def password_matches(password_hash: str, password: str) -> bool:
         return False
 
 
-def add_user(conn: psycopg.Connection, username: str, role: str, password: str | None) -> str:
-    """Create or reset a user; returns the password (generated when none was given)."""
+SIMULATED_PREFIX = "sim-"  # the simulated crew's accounts: shown as simulated wherever they act
+
+
+def is_simulated(username: str | None) -> bool:
+    return bool(username) and username.startswith(SIMULATED_PREFIX)
+
+
+def add_user(conn: psycopg.Connection, username: str, role: str, password: str | None,
+             simulated: bool = False) -> str:
+    """Create or reset a user; returns the password (generated when none was given). Names
+    starting with "sim-" belong to the simulated crew and no one else."""
+    if is_simulated(username) != simulated:
+        raise AccountError(f"names starting with {SIMULATED_PREFIX!r} are kept for the "
+                           "simulated crew; choose another" if not simulated else
+                           f"a simulated account's name starts with {SIMULATED_PREFIX!r}")
     if role not in ROLES:
         raise AccountError(f"role {role!r} is not one of {', '.join(ROLES)}")
     if not username or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():

@@ -27,9 +27,12 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks; the last line is SUMMARY ...")
 user_app = typer.Typer(no_args_is_help=True, help="Operator, leader, engineer and admin accounts.")
 apikey_app = typer.Typer(no_args_is_help=True, help="Open311 API keys.")
+history_app = typer.Typer(no_args_is_help=True,
+                          help="A simulated past of the default city.")
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(history_app, name="history")
 app.add_typer(bench_app, name="bench")
 
 out = Console()
@@ -122,6 +125,17 @@ def simulate() -> None:
 
 
 @app.command()
+def crew() -> None:
+    """Run the simulated control-room crew against the API (IOC_API_URL), until SIGTERM."""
+    from ioc.worker import stop_on_signals
+    from simulators.crew_service import Crew
+
+    settings = settings_or_exit()
+    setup_logging(settings.log_level, "crew")
+    Crew(settings).run(stop_on_signals())
+
+
+@app.command()
 def api() -> None:
     """Serve the HTTP API (FastAPI) on IOC_HOST:IOC_API_PORT."""
     import uvicorn
@@ -207,6 +221,103 @@ def apikey_create(name: Annotated[str, typer.Argument(help="Who the key is for")
         fail(str(exc))
     err.print(f"API key for {name} (store it now; it is not shown again):")
     out.print(key, highlight=False)
+
+
+def _history_triage():
+    """The shipped triage model, giving the events the live triage worker would."""
+    from analytics.triage.model import TriageModel
+    from analytics.triage.worker import triaged
+
+    model = TriageModel.load()
+
+    def triage(reports):
+        results = model.predict([r.text for r in reports])
+        return [triaged(r, result, model.model_version, r.ts)
+                for r, result in zip(reports, results, strict=True)]
+
+    return triage
+
+
+def _history_detectors(sensors):
+    from analytics.sensors.engine import SensorAnalytics
+    from ioc.policy import load_policy
+
+    return SensorAnalytics(load_policy(), sensors)
+
+
+@history_app.command("generate")
+def history_generate(
+    days: Annotated[int, typer.Option(min=1, help="Days of history, back from --until")] = 30,
+    until: Annotated[str | None, typer.Option(
+        help="Where it ends, ISO 8601 (UTC without an offset); default: now on the scenario "
+             "clock")] = None,
+    reading_interval_s: Annotated[float, typer.Option(
+        min=1, help="Seconds between stored sensor readings (live: IOC_SENSOR_INTERVAL_S)")]
+    = 300,
+    seed: Annotated[int | None, typer.Option(help="Scenario seed (default: IOC_SEED)")] = None,
+) -> None:
+    """Store a realistic past of the default city: reports, triage, the simulated crew's work,
+    ratings, sensor readings, alarms. Run it again and it adds only what is new."""
+    import time
+    from datetime import UTC, datetime
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ioc.db.session import DatabaseUnavailable
+    from ioc.embedded import EmbeddedError
+    from simulators import history
+
+    settings = settings_or_exit()
+    setup_logging("WARNING")
+    if until is None:
+        end = settings.clock().now()
+    else:
+        try:
+            end = datetime.fromisoformat(until)
+        except ValueError:
+            fail(f"--until {until!r} is not an ISO 8601 time, e.g. 2026-11-24T10:00:00+07:00")
+        end = end if end.tzinfo else end.replace(tzinfo=UTC)
+    seed = settings.seed if seed is None else seed
+    start, end = history.window(end, days)
+    err.print(f"history of the default city from {start.isoformat()} to {end.isoformat()}, "
+              f"seed {seed}, readings every {reading_interval_s:g} s", highlight=False)
+    try:
+        triage = _history_triage()
+    except FileNotFoundError as exc:
+        fail(str(exc))
+    started = time.monotonic()
+    with Progress(TextColumn("history"), BarColumn(),
+                  TextColumn("{task.completed:.1f}/{task.total:.1f} days"),
+                  TextColumn("{task.fields[events]:,} events"),
+                  TextColumn("{task.fields[rate]:,.0f} events/s"), TimeElapsedColumn(),
+                  console=err) as bar:
+        task = bar.add_task("history", total=(end - start).total_seconds() / 86400, events=0,
+                            rate=0.0)
+
+        def progress(done: float, total: float, written: int) -> None:
+            bar.update(task, completed=done, total=total, events=written,
+                       rate=written / max(1e-6, time.monotonic() - started))
+
+        try:
+            summary = history.run(settings, days=days, until=end,
+                                  reading_interval_s=reading_interval_s, seed=seed,
+                                  triage=triage, detector_for=_history_detectors,
+                                  progress=progress)
+        except (DatabaseUnavailable, EmbeddedError) as exc:
+            fail(str(exc))
+    if summary.new_accounts:
+        out.print("Accounts (shown once; change them with `ioc user add`):")
+        for username, role, password in summary.new_accounts:
+            out.print(f"  {username}  {role}  {password}", highlight=False, markup=False)
+    if summary.new_rows == 0:
+        out.print("nothing new: all of this history was already stored", highlight=False)
+    c = summary.counts
+    out.print(f"SUMMARY history days={days} reports={c.reports} "
+              f"triage_results={c.triage_results} lifecycle_events={c.lifecycle_events} "
+              f"ratings={c.ratings} readings={c.readings} alarms={c.alarms} "
+              f"alarm_events={c.alarm_events} alarm_acks={c.alarm_acks} "
+              f"new_rows={summary.new_rows} seconds={summary.seconds:.1f}",
+              highlight=False, soft_wrap=True)
 
 
 @db_app.command("upgrade")

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     camera_fps: float = Field(1.0, ge=0, description="Frames per second per simulated camera")
     cameras: int = Field(4, ge=0, le=16, description="Simulated cameras (the city model has 16)")
     simulate: bool = Field(True, description="Run the simulators under `ioc up`")
+    crew: bool = Field(
+        True, description="Run the simulated control-room crew under `ioc up` (accounts sim-…: "
+        "they acknowledge, answer and resolve reports and acknowledge alarms); false leaves "
+        "the city to real operators")
 
     # The consumer loop.
     batch_max: int = Field(5000, ge=1, description="Most records one poll hands to a sink")

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from ioc import events as ev
 from ioc import topics as tp
 from ioc.config import Settings
-from ioc.db import alarm_state, report_state, writes
+from ioc.db import alarm_state, report_state, rollups, writes
 from ioc.db.session import connect
-from ioc.db.storage import Partitions, day_of
+from ioc.db.storage import Partitions, day_of, timescale_in_use
 from ioc.worker import Message, Worker
 
 logger = logging.getLogger(__name__)
@@ -176,6 +176,8 @@ class PersistenceSink:
         self.settings = settings
         self.conn = connect(settings, autocommit=True)
         self.partitions = Partitions()
+        # On TimescaleDB the hourly rollup is a continuous aggregate: Timescale keeps it.
+        self.keep_rollups = not timescale_in_use(lambda q: self.conn.execute(q).fetchone()[0])
 
     def __call__(self, batch: list[Message]) -> None:
         by_topic: dict[str, list[Message]] = defaultdict(list)
@@ -205,6 +207,12 @@ class PersistenceSink:
                         new = writes.insert_new(conn, table.name, table.columns, rows,
                                                 returning="event_id")
                         new_report_events += [m.event for m in messages if m.event.event_id in new]
+                    elif name == tp.SENSOR_READINGS.name and self.keep_rollups:
+                        new = writes.insert_new(conn, table.name, table.columns, rows,
+                                                returning="event_id")
+                        # Once per stored reading, even if a batch carried it twice.
+                        rollups.add_readings(conn, {m.event.event_id: m.event for m in messages
+                                                    if m.event.event_id in new}.values())
                     elif name == tp.ALERTS.name:
                         new = writes.insert_new(conn, table.name, table.columns, rows,
                                                 returning="event_id")

@@ -166,6 +166,8 @@ def start_services(city: City, ready: Ready = _unheard) -> Supervisor:
     sup.add("dashboard", ioc_command("dashboard"))
     if s.simulate:
         sup.add("simulators", ioc_command("simulate"))
+    if s.crew:
+        sup.add("crew", ioc_command("crew"))
     sup.start_all()
     city.supervisor = sup
     ready("services", "started " + ", ".join(service.name for service in sup.services))

@@ -8,6 +8,7 @@ app's category picker would, and never the urgency: deciding that is triage's jo
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 import uuid
@@ -149,6 +150,12 @@ def compose_report(city: City, taxonomy: Taxonomy, rng: random.Random, at: datet
     return report, ReportLabel(category, department, urgency, variant)
 
 
+def citizen_key(report_id: str) -> str:
+    """The key a simulated citizen sends its report with (as the citizen app does): it lets the
+    simulated citizen, and only it, rate the answer later."""
+    return "simcit-" + hashlib.sha256(f"citizen:{report_id}".encode()).hexdigest()[:24]
+
+
 def report_id(seed: int, slot: int, index: int) -> str:
     """'R-' + 8 hex digits that look random yet never repeat for one seed.
 
@@ -181,7 +188,10 @@ def reports_between(city: City, taxonomy: Taxonomy, seed: int, start: datetime, 
             at = datetime.fromtimestamp(t_s, UTC)
             if start <= at < end:
                 rng = random.Random(f"{seed}:report:{slot}:{index}")
-                yield compose_report(city, taxonomy, rng, at, report_id(seed, slot, index))
+                report, label = compose_report(city, taxonomy, rng, at,
+                                               report_id(seed, slot, index))
+                yield report.model_copy(update={"client_key": citizen_key(report.report_id)}), \
+                    label
             index += 1
 
 

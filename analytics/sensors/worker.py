@@ -45,10 +45,9 @@ def restore(conn: psycopg.Connection) -> Restored:
         cur.execute("SELECT sensor_id, ts FROM sensor_latest")
         last_seen = {r["sensor_id"]: r["ts"] for r in cur}
         cur.execute(
-            "SELECT r.sensor_id, date_trunc('hour', r.ts) AS hour, avg(r.value) AS mean "
-            "FROM sensor_readings r JOIN sensor_latest l USING (sensor_id) "
-            "WHERE r.kind = ANY(%s) AND r.ts > l.ts - interval '13 hours' "
-            "AND r.ts < date_trunc('hour', l.ts) GROUP BY 1, 2",
+            "SELECT h.sensor_id, h.hour, h.sum / h.n AS mean FROM sensor_hourly h "
+            "JOIN sensor_latest l USING (sensor_id) WHERE h.kind = ANY(%s) "
+            "AND h.hour > l.ts - interval '13 hours' AND h.hour < date_trunc('hour', l.ts)",
             ([k.value for k in PM_KINDS],))
         means: dict[str, dict[datetime, float]] = {}
         for r in cur:

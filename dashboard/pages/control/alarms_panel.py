@@ -17,6 +17,7 @@ from dashboard.context import REFRESH_MS, Context
 from dashboard.display import local_time
 from dashboard.i18n import DEFAULT_LANG, LANGS, STRINGS, t
 from dashboard.outputs import answer
+from dashboard.report_view import actor_label
 from ioc.api.models import AlarmList, AlarmOut
 from ioc.events import AlarmState
 
@@ -58,6 +59,9 @@ def alarm_row(a: AlarmOut, lang: str, tz: str, ward_name, can_act: bool) -> html
     where = " · ".join(x for x in (a.source_id, ward_name(a.ward, lang) if a.ward else None)
                        if x)
     when = t("alarms.since", lang, time=local_time(a.raised_at, tz, with_date=True))
+    if a.acknowledged_by and a.state is AlarmState.ACKED:
+        when += " · " + t("alarm.state.acknowledged", lang) + ": " + actor_label(
+            a.acknowledged_by, lang)
     if a.state is AlarmState.SHELVED and a.shelved_until:
         when += " · " + t("alarms.until", lang, time=local_time(a.shelved_until, tz))
     buttons = [html.Button(t(f"alarm.act.{action}", lang), n_clicks=0, type="button",
