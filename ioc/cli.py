@@ -260,6 +260,7 @@ def history_generate(
     ratings, sensor readings, alarms. Run it again and it adds only what is new."""
     import time
     from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -279,8 +280,10 @@ def history_generate(
         end = end if end.tzinfo else end.replace(tzinfo=UTC)
     seed = settings.seed if seed is None else seed
     start, end = history.window(end, days)
-    err.print(f"history of the default city from {start.isoformat()} to {end.isoformat()}, "
-              f"seed {seed}, readings every {reading_interval_s:g} s", highlight=False)
+    local = ZoneInfo(settings.display_tz)
+    err.print(f"history of the default city, {start.astimezone(local):%Y-%m-%d %H:%M} to "
+              f"{end.astimezone(local):%Y-%m-%d %H:%M} ({settings.display_tz}), seed {seed}, "
+              f"a reading every {reading_interval_s:g} s", highlight=False, soft_wrap=True)
     try:
         triage = _history_triage()
     except FileNotFoundError as exc:

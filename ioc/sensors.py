@@ -76,23 +76,30 @@ def registered(conn: psycopg.Connection) -> dict[str, Sensor]:
 
 
 class Registry:
-    """The registry as a process reads it: loaded on first use and reloaded every `ttl_s`, so a
-    sensor registered while ingest runs is accepted within that time. When the database does
-    not answer, the last copy stays in use."""
+    """The registry as a process reads it: loaded on first use and reloaded every `ttl_s`; an
+    id it does not know makes it look again (at most every `miss_reload_s`), so a sensor
+    registered a moment ago is accepted at once. When the database does not answer, the last
+    copy stays in use."""
 
-    def __init__(self, load: Callable[[], dict[str, Sensor]], ttl_s: float = 30.0) -> None:
+    def __init__(self, load: Callable[[], dict[str, Sensor]], ttl_s: float = 30.0,
+                 miss_reload_s: float = 2.0) -> None:
         self._load = load
         self.ttl_s = ttl_s
+        self.miss_reload_s = miss_reload_s
         self._sensors: dict[str, Sensor] | None = None
         self._loaded_at = 0.0
         self._lock = threading.Lock()
 
     def get(self, sensor_id: str) -> Sensor | None:
-        return self.sensors().get(sensor_id)
+        found = self.sensors().get(sensor_id)
+        if found is None and time.monotonic() - self._loaded_at > self.miss_reload_s:
+            found = self.sensors(fresh=True).get(sensor_id)
+        return found
 
-    def sensors(self) -> dict[str, Sensor]:
+    def sensors(self, fresh: bool = False) -> dict[str, Sensor]:
         with self._lock:
-            if self._sensors is None or time.monotonic() - self._loaded_at > self.ttl_s:
+            if fresh or self._sensors is None or \
+                    time.monotonic() - self._loaded_at > self.ttl_s:
                 try:
                     self._sensors = self._load()
                 except Exception:  # noqa: BLE001 - keep serving the last copy

@@ -155,8 +155,8 @@ class Worker:
                     self.stats.caught_up = len(records) < self.settings.batch_max
                 else:
                     self.stats.lag_s, self.stats.caught_up = 0.0, True
-                if self.tick is not None:
-                    self.tick(not records)
+                if self.tick is not None:  # idle only once partitions are ours and read
+                    self.tick(not records and bool(consumer.assignment()))
                 self._maybe_heartbeat()
         finally:
             consumer.close(autocommit=False)

@@ -74,6 +74,7 @@ class RunningCity:
     data_dir: Path
     log: Path
     db_url: str
+    mqtt_port: int = 0
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -88,21 +89,24 @@ class RunningCity:
     @property
     def operator(self) -> tuple[str, str]:
         """The demo operator `ioc up` created and printed once: (username, password)."""
+        return self.account("operator")
+
+    def account(self, role: str) -> tuple[str, str]:
         for line in self.output().splitlines():
             parts = line.split()
-            if len(parts) == 3 and parts[1] == "operator":
+            if len(parts) == 3 and parts[1] == role:
                 return parts[0], parts[2]
-        raise AssertionError("ioc up printed no operator account")
+        raise AssertionError(f"ioc up printed no {role} account")
 
 
 def start_city(data_dir: Path, **env_overrides: str) -> RunningCity:
     """`ioc up` on free ports with its own embedded broker and database."""
-    api_port, dash_port, db_port = free_port(), free_port(), free_port()
+    api_port, dash_port, db_port, mqtt_port = free_port(), free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("IOC_")}
     env.update({
         "IOC_DATA_DIR": str(data_dir), "IOC_API_PORT": str(api_port),
         "IOC_DASHBOARD_PORT": str(dash_port), "IOC_BROKER_PORT": str(free_port()),
-        "IOC_INGEST_PORT": str(free_port()), "IOC_MQTT_PORT": str(free_port()),
+        "IOC_INGEST_PORT": str(free_port()), "IOC_MQTT_PORT": str(mqtt_port),
         "IOC_DB_PORT": str(db_port), "IOC_SCENARIO_SPEED": "30",
         "IOC_REPORT_RATE_PER_H": "600", "IOC_REPORT_BACKLOG_H": "0", "PYTHONUNBUFFERED": "1",
         **env_overrides,
@@ -113,7 +117,8 @@ def start_city(data_dir: Path, **env_overrides: str) -> RunningCity:
         proc = subprocess.Popen([sys.executable, "-m", "ioc.cli", "up"], env=env, cwd=ROOT,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     return RunningCity(proc, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{dash_port}",
-                       data_dir, log, f"postgresql://postgres@127.0.0.1:{db_port}/ioc")
+                       data_dir, log, f"postgresql://postgres@127.0.0.1:{db_port}/ioc",
+                       mqtt_port)
 
 
 def healthy(city: RunningCity) -> bool:
@@ -135,7 +140,8 @@ def stop_city(city: RunningCity, timeout_s: float = 20) -> int:
 
 # The session's city sends no citizen reports of its own (sensors and cameras still run): a test
 # that needs reports submits them, so what it sees never depends on what a simulator sent.
-QUIET = {"IOC_REPORT_RATE_PER_H": "0", "IOC_REPORT_BACKLOG_H": "0"}
+# Nor does a simulated crew act on them: the tests are the operators.
+QUIET = {"IOC_REPORT_RATE_PER_H": "0", "IOC_REPORT_BACKLOG_H": "0", "IOC_CREW": "false"}
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,7 @@ from ioc.events import AlarmState
 SHOWN = 8  # rows on screen; the counts say how many more
 SHELVE_MINUTES = 30
 STATE_ICON = {AlarmState.UNACK: "✖", AlarmState.RTN_UNACK: "◔", AlarmState.ACKED: "✔",
-              AlarmState.SHELVED: "⏸", AlarmState.SUPPRESSED: "⊘",
+              AlarmState.SHELVED: "‖", AlarmState.SUPPRESSED: "⊘",
               AlarmState.OUT_OF_SERVICE: "⊗", AlarmState.NORMAL: "✔"}
 
 
@@ -72,11 +72,11 @@ def alarm_row(a: AlarmOut, lang: str, tz: str, ward_name, can_act: bool) -> html
     severity = html.Span(t(f"alarm.severity.{a.severity.value}", lang),
                          className=f"sev-chip sev-{a.severity.value}",
                          title=t("alarms.escalated", lang) if a.escalated else None)
+    state_chip = html.Span([html.Span(STATE_ICON[a.state], className="pill-icon"),
+                            t(f"alarm.state.{state}", lang)],
+                           className=f"alarm-state alarm-{state}")
     return html.Div([
-        html.Div([html.Span(STATE_ICON[a.state], className="pill-icon"),
-                  html.Span(t(f"alarm.state.{state}", lang))],
-                 className=f"alarm-state alarm-{state}"),
-        html.Div([html.Div([severity, html.B(type_label(a.alarm_type, lang)),
+        html.Div([html.Div([state_chip, severity, html.B(type_label(a.alarm_type, lang)),
                             html.Span("▲" if a.escalated else "", className="escalated")],
                            className="alarm-title"),
                   html.Div(a.message, className="alarm-message"),
