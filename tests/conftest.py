@@ -6,6 +6,7 @@ each other's data. `city` runs the whole stack with `ioc up`, as a user would.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -25,6 +26,12 @@ from ioc.config import Settings
 from ioc.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Client threads (kafka-python's) that outlive a test log into streams pytest has closed; by
+# default logging then prints a traceback for each failed emit, and on CPython 3.11.7 two
+# threads formatting tracebacks at once (traceback parses source lines with `ast`) can trip
+# "SystemError: AST constructor recursion depth mismatch" (a race in CPython, gh-106905).
+logging.raiseExceptions = False
 pytest_plugins = [
     "browser.chromium",  # the `browser` and `page` fixtures
     "integration.reports_api",  # `api`: the citizen-report API with its workers
