@@ -179,7 +179,8 @@ def reports_between(city: City, taxonomy: Taxonomy, seed: int, start: datetime, 
         return
     first, last = int(start.timestamp() // SLOT_S), int(end.timestamp() // SLOT_S)
     for slot in range(first, last + 1):
-        arrivals = random.Random(f"{seed}:report-arrivals:{slot}:{rate_per_h}")
+        # float(): a rate of 30 and of 30.0 is one city
+        arrivals = random.Random(f"{seed}:report-arrivals:{slot}:{float(rate_per_h)}")
         t_s, index = slot * SLOT_S, 0
         while True:
             t_s += arrivals.expovariate(rate_per_h / SLOT_S)
