@@ -323,6 +323,59 @@ def history_generate(
               highlight=False, soft_wrap=True)
 
 
+def _instant(value: str, option: str):
+    from datetime import UTC, datetime
+
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} {value!r} is not an ISO 8601 time, e.g. 2026-11-24T10:00:00+07:00")
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+@app.command()
+def record(
+    since: Annotated[str, typer.Option(help="Start, ISO 8601 (UTC without an offset)")],
+    until: Annotated[str, typer.Option(help="End (not included), ISO 8601")],
+    out_path: Annotated[Path, typer.Option("--out", help="The recording file to write")],
+) -> None:
+    """Record the city's input streams between two instants into one file, with their original
+    ids, times and keys: citizen reports, lifecycle events, sensor readings and people's alarm
+    actions. `ioc replay FILE` plays it back."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from ioc import recording
+    from ioc.db import export
+    from ioc.db.session import DatabaseUnavailable, connect
+    from ioc.embedded import EmbeddedError
+    from simulators.history import database
+
+    start, end = _instant(since, "--since"), _instant(until, "--until")
+    if end <= start:
+        fail("--until must be after --since")
+    settings = settings_or_exit()
+    setup_logging("WARNING")
+    try:
+        with database(settings) as (s, _accounts), connect(s) as conn:
+            total = sum(export.counts(conn, start, end).values())
+            with Progress(TextColumn("recording"), BarColumn(), MofNCompleteColumn(),
+                          console=err) as bar:
+                task = bar.add_task("record", total=total)
+
+                def counted():
+                    for entry in export.entries(conn, start, end):
+                        bar.advance(task)
+                        yield entry
+
+                manifest = recording.write(out_path, counted(), source="record")
+    except (DatabaseUnavailable, EmbeddedError, recording.RecordingError) as exc:
+        fail(str(exc))
+    topics = " ".join(f"{name}={n}" for name, n in sorted(manifest.topics.items()))
+    out.print(f"recorded {manifest.events} events from {manifest.start.isoformat()} to "
+              f"{manifest.end.isoformat()} into {out_path} ({topics}); sha256 "
+              f"{manifest.sha256[:16]}…", highlight=False, soft_wrap=True)
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the Alembic migrations to IOC_DATABASE_URL."""
