@@ -348,7 +348,7 @@ def record(
     from ioc.db import export
     from ioc.db.session import DatabaseUnavailable, connect
     from ioc.embedded import EmbeddedError
-    from simulators.history import database
+    from ioc.up import local_database
 
     start, end = _instant(since, "--since"), _instant(until, "--until")
     if end <= start:
@@ -356,7 +356,7 @@ def record(
     settings = settings_or_exit()
     setup_logging("WARNING")
     try:
-        with database(settings) as (s, _accounts), connect(s) as conn:
+        with local_database(settings) as (s, _accounts), connect(s) as conn:
             total = sum(export.counts(conn, start, end).values())
             with Progress(TextColumn("recording"), BarColumn(), MofNCompleteColumn(),
                           console=err) as bar:
@@ -374,6 +374,143 @@ def record(
     out.print(f"recorded {manifest.events} events from {manifest.start.isoformat()} to "
               f"{manifest.end.isoformat()} into {out_path} ({topics}); sha256 "
               f"{manifest.sha256[:16]}…", highlight=False, soft_wrap=True)
+
+
+def _replay_workers():
+    from analytics.sensors.worker import make_worker as sensors_worker
+    from analytics.triage.worker import make_worker as triage_worker
+    from ioc.persistence import make_worker as persistence_worker
+
+    return [lambda s, _clock: persistence_worker(s),
+            lambda s, clock: triage_worker(s, clock=clock, at_receipt=True),
+            lambda s, clock: sensors_worker(s, clock=clock, silent_since=clock.now())]
+
+
+def _replay_prepare(settings: Settings, intervals: dict[str, float]) -> None:
+    from ioc import sensors
+    from ioc.city import load_city
+    from ioc.db.migrate import upgrade
+    from ioc.db.session import connect
+    from ioc.kafka import ensure_topics
+
+    upgrade(settings)
+    ensure_topics(settings)
+    city = [s.model_copy(update={"interval_s": intervals.get(s.sensor_id, s.interval_s)})
+            for s in sensors.from_city(load_city(), settings.sensor_interval_s)]
+    with connect(settings, autocommit=True) as conn:
+        sensors.register(conn, city)
+
+
+def _kpis_at(settings: Settings, at) -> dict:
+    """The KPIs as the API computes them, on the replay's schema, at the stream's end."""
+    from fastapi.testclient import TestClient
+
+    from ioc.api.main import create_app
+    from ioc.clock import FakeClock
+
+    with TestClient(create_app(settings, clock=FakeClock(at))) as client:
+        body = client.get("/api/kpis", params={"window_h": 24}).json()
+    return {k["key"]: k["value"] for k in body["kpis"]}
+
+
+@app.command()
+def replay(
+    source: Annotated[str | None, typer.Argument(
+        help="A recording (from `ioc record`) or a scenario name or .yaml")] = None,
+    speed: Annotated[str, typer.Option(
+        help="Stream seconds per wall second (1, 10, 60 …) or max")] = "1",
+    check: Annotated[bool, typer.Option(
+        "--check", help="Check the scenario's expectations; exit 1 if any is missed")] = False,
+    list_: Annotated[bool, typer.Option("--list", help="List the shipped scenarios")] = False,
+    keep: Annotated[bool, typer.Option(
+        help="Keep the replay's database schema afterwards (replay_<tag>)")] = False,
+) -> None:
+    """Replay a recording or a scripted scenario through the pipeline, on the stream's own
+    clock, in an isolated namespace; the last line is its SUMMARY with the outputs' digest."""
+    import tempfile
+    import uuid
+    from pathlib import Path
+
+    from ioc import recording
+    from ioc import replay as rp
+    from ioc.db.session import DatabaseUnavailable, connect
+    from ioc.embedded import EmbeddedBroker, EmbeddedError, free_port, port_open
+    from ioc.up import local_database
+
+    if list_:
+        from simulators.scenario_file import library
+
+        for info in library():
+            out.print(f"{info.name}  {info.description}", highlight=False, soft_wrap=True)
+        return
+    if source is None:
+        fail("give a recording file or a scenario name (`ioc replay --list` shows them)")
+    try:
+        pace = rp.parse_speed(speed)
+    except rp.ReplayError as exc:
+        fail(str(exc))
+    settings = settings_or_exit()
+    setup_logging("WARNING")
+    work = Path(tempfile.mkdtemp(prefix="ioc-replay-"))
+    path = Path(source)
+    expectations: list = []
+    try:
+        if not (path.is_file() and path.suffix not in (".yaml", ".yml")):
+            from simulators.scenario_file import ScenarioError, compile_to
+
+            try:
+                manifest = compile_to(source, work / "scenario.zip", settings)
+            except ScenarioError as exc:
+                fail(str(exc))
+            path = work / "scenario.zip"
+        manifest = recording.verify(path)
+        expectations = manifest.scenario.get("expectations", [])
+    except recording.RecordingError as exc:
+        fail(str(exc))
+    tag = f"{manifest.start:%Y%m%d}{uuid.uuid4().hex[:6]}"
+    broker = None
+    try:
+        with rp.ReplayLock(settings.data_dir), local_database(settings) as (s, _acc):
+            if s.embedded_kafka:
+                if port_open("127.0.0.1", s.broker_port):  # a running city's broker
+                    s = s.model_copy(update={"kafka_bootstrap": f"127.0.0.1:{s.broker_port}"})
+                else:
+                    broker = EmbeddedBroker(free_port()).start()
+                    s = s.model_copy(update={"kafka_bootstrap": broker.bootstrap})
+            err.print(f"replaying {manifest.events} events ({manifest.source}, "
+                      f"{manifest.start:%Y-%m-%d %H:%M} to {manifest.end:%H:%M} UTC) at "
+                      f"{'max' if pace is None else f'{pace:g}x'} speed into replay_{tag}",
+                      highlight=False, soft_wrap=True)
+            result = rp.run(path, s, _replay_workers(), pace, tag=tag,
+                            prepare=_replay_prepare, kpis_at=_kpis_at)
+            met = missed = 0
+            if expectations:
+                from simulators.expectations import check as check_expectations
+
+                with connect(result.namespace.settings) as conn:
+                    found = check_expectations(expectations,
+                                               _replay_outcomes(conn, path, result, manifest))
+                for r in found:
+                    met += r.met
+                    missed += not r.met
+                    mark = "[green]met[/]   " if r.met else "[red]missed[/]"
+                    out.print(f"{mark} {r.description}: {r.evidence}", soft_wrap=True)
+            if not keep:
+                with connect(s, autocommit=True) as conn:
+                    conn.execute(f"DROP SCHEMA IF EXISTS replay_{tag} CASCADE")
+    except (rp.ReplayError, DatabaseUnavailable, EmbeddedError) as exc:
+        fail(str(exc))
+    finally:
+        if broker is not None:
+            broker.stop(timeout_s=2)
+    out.print(f"{len(result.outputs['triage'])} reports triaged, "
+              f"{len(result.outputs['alarms'])} alarms, {len(result.outputs['breaches'])} SLA "
+              f"breaches; {result.wall_s:.1f} s", highlight=False)
+    out.print(f"SUMMARY replay digest={result.digest} events={result.events} "
+              f"speed={'max' if pace is None else f'{pace:g}'} expectations_met={met} "
+              f"expectations_missed={missed}", highlight=False, soft_wrap=True)
+    if check and missed:
+        raise typer.Exit(1)
 
 
 @db_app.command("upgrade")

@@ -16,7 +16,8 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -144,6 +145,37 @@ def start_infrastructure(settings: Settings, ready: Ready = _unheard) -> City:
     city.settings = effective
     city.env = child_env(effective)
     return city
+
+
+@contextmanager
+def local_database(settings: Settings) -> Iterator[tuple[Settings, list[tuple[str, str, str]]]]:
+    """The city's database as `ioc up` prepares it: the embedded PostgreSQL from the data
+    folder when no IOC_DATABASE_URL is set (or the one a running `ioc up` already serves),
+    migrated, with the city's sensors registered and the first accounts made. Yields the
+    settings that reach it and the new accounts (username, role, password: shown once)."""
+    from ioc import sensors
+    from ioc.accounts import bootstrap
+    from ioc.city import load_city
+    from ioc.db.migrate import upgrade
+    from ioc.db.session import connect
+    from ioc.embedded import postgres_url
+
+    postgres = None
+    try:
+        if settings.embedded_db:
+            if not port_open("127.0.0.1", settings.db_port):
+                postgres = EmbeddedPostgres(settings.data_dir, settings.db_port).start()
+            settings = settings.model_copy(update={
+                "database_url": SecretStr(postgres_url(settings.db_port))})
+        connect(settings).close()  # DatabaseUnavailable says what is wrong, before migrating
+        upgrade(settings)
+        with connect(settings, autocommit=True) as conn:
+            new_accounts = bootstrap(conn)
+            sensors.register(conn, sensors.from_city(load_city(), settings.sensor_interval_s))
+        yield settings, new_accounts
+    finally:
+        if postgres is not None:
+            postgres.stop()
 
 
 def child_env(settings: Settings) -> dict[str, str]:

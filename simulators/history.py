@@ -23,24 +23,20 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from typing import Protocol
 
 from psycopg import sql
-from pydantic import SecretStr
 
-from ioc import accounts, sensors, sla
 from ioc import alarms as al
 from ioc import lifecycle as lc
+from ioc import sla
 from ioc import topics as tp
 from ioc.city import City, load_city
 from ioc.config import Settings
-from ioc.db.migrate import upgrade
 from ioc.db.session import connect
-from ioc.embedded import EmbeddedPostgres, port_open, postgres_url
 from ioc.events import (
     Alarm,
     AlarmAction,
@@ -56,6 +52,7 @@ from ioc.persistence import PersistenceSink
 from ioc.policy import SlaPolicy, load_policy
 from ioc.sensors import Sensor, registered
 from ioc.taxonomy import Taxonomy, load_taxonomy
+from ioc.up import local_database
 from ioc.worker import Message
 from simulators import crew
 from simulators.reports import reports_between
@@ -329,30 +326,6 @@ Progress = Callable[[float, float, int], None]
 """(days done, days in all, events written so far)"""
 
 
-@contextmanager
-def database(settings: Settings) -> Iterator[tuple[Settings, list[tuple[str, str, str]]]]:
-    """The city's database as `ioc up` prepares it: the embedded PostgreSQL from the data
-    folder when no IOC_DATABASE_URL is set (or the one a running `ioc up` already serves),
-    migrated, with the city's sensors registered and the first accounts made. Yields the
-    settings that reach it and the new accounts (username, role, password: shown once)."""
-    postgres = None
-    try:
-        if settings.embedded_db:
-            if not port_open("127.0.0.1", settings.db_port):
-                postgres = EmbeddedPostgres(settings.data_dir, settings.db_port).start()
-            settings = settings.model_copy(update={
-                "database_url": SecretStr(postgres_url(settings.db_port))})
-        connect(settings).close()  # DatabaseUnavailable says what is wrong, before migrating
-        upgrade(settings)
-        with connect(settings, autocommit=True) as conn:
-            new_accounts = accounts.bootstrap(conn)
-            sensors.register(conn, sensors.from_city(load_city(), settings.sensor_interval_s))
-        yield settings, new_accounts
-    finally:
-        if postgres is not None:
-            postgres.stop()
-
-
 def _row_counts(settings: Settings) -> dict[str, int]:
     with connect(settings) as conn:
         return {t: conn.execute(sql.SQL("SELECT count(*) FROM {}").format(
@@ -377,7 +350,7 @@ def run(settings: Settings, *, days: int, until: datetime, reading_interval_s: f
     total_days = (end - start) / DAY
     summary = Summary(start, end, Counts())
     city, taxonomy = load_city(), load_taxonomy()
-    with database(settings) as (effective, new_accounts):
+    with local_database(settings) as (effective, new_accounts):
         summary.new_accounts = new_accounts
         detector = detector_for(_detector_sensors(effective, city, reading_interval_s))
         before = _row_counts(effective)

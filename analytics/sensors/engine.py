@@ -107,8 +107,12 @@ class SensorDetectors:
         if self._last_ts is not None and r.ts <= self._last_ts:
             return []
         self._last_ts = r.ts
-        out = self.offline.seen(r.ts)
-        if out:  # back online: what its silence suppressed is shown again
+        out, back = [], self.offline.seen(r.ts)
+        for t in back:
+            out.append(t)
+            if t.action is AlarmAction.RAISE:  # a gap found late: what it suppressed, as live
+                out += [Transition(a, AlarmAction.SUPPRESS, t.ts) for a in self._active_types()]
+        if back:  # back online: what its silence suppressed is shown again
             out += [Transition(t, AlarmAction.UNSUPPRESS, r.ts) for t in self._active_types()]
         for detector in self._value_detectors():
             out += detector.update(r.ts, r.value)
@@ -159,13 +163,16 @@ class SensorAnalytics:
     """
 
     def __init__(self, policy: Policy, sensors: dict[str, Sensor],
-                 restored: Restored | None = None) -> None:
+                 restored: Restored | None = None, silent_since: datetime | None = None) -> None:
+        """`silent_since`: where the stream starts (a replay's recording); a sensor never heard
+        from is silent since then. Live, since the first event time this engine saw."""
         self.policy = policy
         self.restored = restored or Restored()
         self.detectors: dict[str, SensorDetectors] = {}
         self.event_time: datetime | None = None
         self.newest: datetime | None = None  # newest plausible reading seen
-        self.first_time: datetime | None = None  # the silence of a sensor never heard counts
+        self.first_time: datetime | None = silent_since
+        self._fixed_start = silent_since is not None
         self.update_registry(sensors)
 
     def update_registry(self, sensors: dict[str, Sensor]) -> None:
@@ -175,7 +182,8 @@ class SensorAnalytics:
                 self.detectors[sid] = SensorDetectors(sensor, self.policy, self.restored)
 
     def _saw(self, t: datetime) -> None:
-        self.first_time = min(self.first_time or t, t)
+        if not self._fixed_start:
+            self.first_time = min(self.first_time or t, t)
 
     def readings(self, readings: list[SensorReading], not_after: datetime) -> list[Alarm]:
         """Alarms from a batch. Readings stamped after `not_after` (the clock plus a tolerance)

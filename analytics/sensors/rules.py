@@ -157,9 +157,11 @@ class StuckDetector:
 
 
 class OfflineDetector:
-    """Silent for longer than `stale`: checked against the stream's event time, not the wall
-    clock, so a replay raises it at the same instant as live. The alarm is stamped when the
-    sensor became overdue, whenever that is noticed."""
+    """Silent for longer than `stale`, judged on event time, never the wall clock: the alarm is
+    stamped when the sensor became overdue and cleared at its next reading. Live, the stream's
+    event time moving past the due instant raises it (`check`); a gap noticed only when the
+    next reading arrives (a replay that ran faster than anyone could look) raises and clears
+    the same two events (`seen`), so every speed gives the same alarms."""
 
     ALARM_TYPE = "offline"
 
@@ -169,20 +171,27 @@ class OfflineDetector:
         self.last_seen = last_seen
         self.active = active
 
+    def _raise(self) -> Transition:
+        return Transition(self.ALARM_TYPE, AlarmAction.RAISE, self.last_seen + self.stale,
+                          Severity.MEDIUM,
+                          message=f"no reading since {self.last_seen:%Y-%m-%d %H:%M:%S} UTC")
+
     def seen(self, ts: datetime) -> list[Transition]:
         if self.last_seen is not None and ts <= self.last_seen:
             return []
+        out = []
+        if not self.active and self.last_seen is not None and ts - self.last_seen > self.stale:
+            out.append(self._raise())  # the gap was never noticed while it lasted
+            self.active = True
         self.last_seen = ts
         if self.active:
             self.active = False
-            return [Transition(self.ALARM_TYPE, AlarmAction.CLEAR, ts,
-                               message="reporting again")]
-        return []
+            out.append(Transition(self.ALARM_TYPE, AlarmAction.CLEAR, ts,
+                                  message="reporting again"))
+        return out
 
     def check(self, event_time: datetime) -> list[Transition]:
         if self.active or self.last_seen is None or event_time - self.last_seen <= self.stale:
             return []
         self.active = True
-        overdue = self.last_seen + self.stale
-        return [Transition(self.ALARM_TYPE, AlarmAction.RAISE, overdue, Severity.MEDIUM,
-                           message=f"no reading since {self.last_seen:%Y-%m-%d %H:%M:%S} UTC")]
+        return [self._raise()]

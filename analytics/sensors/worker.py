@@ -76,9 +76,17 @@ class SensorSink:
         self._publish(alarms)
 
     def tick(self, idle: bool) -> None:
-        if idle:
-            lateness = max(LATENESS, LATENESS_WALL * getattr(self.clock, "speed", 1.0))
-            self._publish(self.analytics.advance(self.clock.now() - lateness))
+        if not idle:
+            return
+        if getattr(self.clock, "final", False):  # a replay's stream is all in and read
+            self._publish(self.analytics.advance(self.clock.now()))
+            self.clock.judged.set()  # its alarms are on the broker
+            return
+        speed = getattr(self.clock, "speed", 1.0)
+        if speed == float("inf"):  # a replay as fast as it goes: only its end is judged
+            return
+        lateness = max(LATENESS, LATENESS_WALL * speed)
+        self._publish(self.analytics.advance(self.clock.now() - lateness))
 
     def _publish(self, alarms) -> None:
         if not alarms:
@@ -93,7 +101,8 @@ class SensorSink:
 
 
 def make_worker(settings: Settings, publisher: Publisher | None = None,
-                clock: Clock | None = None) -> Worker:
+                clock: Clock | None = None, silent_since: datetime | None = None) -> Worker:
+    """`silent_since`: a replay's start, from which a sensor that never reports is silent."""
     def load():
         with connect(settings) as conn:
             return registered(conn)
@@ -101,7 +110,7 @@ def make_worker(settings: Settings, publisher: Publisher | None = None,
     registry = Registry(load)
     with connect(settings) as conn:
         restored = restore(conn)
-    analytics = SensorAnalytics(load_policy(), registry.sensors(), restored)
+    analytics = SensorAnalytics(load_policy(), registry.sensors(), restored, silent_since)
     publisher = publisher or Publisher(settings)
     sink = SensorSink(analytics, publisher, clock or settings.clock(), registry)
     logger.info("sensors worker ready", extra={"sensors": len(analytics.detectors),

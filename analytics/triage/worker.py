@@ -50,10 +50,12 @@ def triaged(report: CitizenReport, result: TriageResult, model_version: str,
 
 
 class TriageSink:
-    def __init__(self, model: TriageModel, publisher: Publisher, clock: Clock) -> None:
+    def __init__(self, model: TriageModel, publisher: Publisher, clock: Clock,
+                 at_receipt: bool = False) -> None:
         self.model = model
         self.publisher = publisher
         self.clock = clock
+        self.at_receipt = at_receipt  # replay: stamped on event time alone
 
     def __call__(self, batch: Sequence[Message]) -> None:
         reports = [m.event for m in batch if isinstance(m.event, CitizenReport)]
@@ -62,8 +64,8 @@ class TriageSink:
         results = self.model.predict([r.text for r in reports])
         now = self.clock.now()
         for report, result in zip(reports, results, strict=True):
-            self.publisher.publish(tp.REPORTS_TRIAGED,
-                                   triaged(report, result, self.model.model_version, now))
+            self.publisher.publish(tp.REPORTS_TRIAGED, triaged(
+                report, result, self.model.model_version, report.ts if self.at_receipt else now))
         # Raises if any send failed, so the loop commits nothing of a batch not all on the broker.
         self.publisher.flush(PUBLISH_TIMEOUT_S)
         logger.debug("triaged a batch", extra={"reports": len(reports),
@@ -72,9 +74,12 @@ class TriageSink:
 
 
 def make_worker(settings: Settings, model: TriageModel | None = None,
-                publisher: Publisher | None = None) -> Worker:
+                publisher: Publisher | None = None, clock: Clock | None = None,
+                at_receipt: bool = False) -> Worker:
+    """`at_receipt` stamps each result with its report's receipt time instead of the clock's
+    now (a replay: the same recording gives the same events at any speed)."""
     model = model or TriageModel.load()
     publisher = publisher or Publisher(settings)
-    sink = TriageSink(model, publisher, settings.clock())
+    sink = TriageSink(model, publisher, clock or settings.clock(), at_receipt)
     logger.info("triage model loaded", extra={"model_version": model.model_version})
     return Worker(settings, WORKER_NAME, [tp.CITIZEN_REPORTS], sink, publisher=publisher)

@@ -160,3 +160,28 @@ def test_hourly_aqi_alarm_from_pm25():
     assert aqi and aqi[0].action is A.RAISE and aqi[0].severity is Severity.HIGH
     assert aqi[0].ts == s(2 * 3600)  # the first hour with 2 of the last 3 hours measured
     assert "NowCast" in aqi[0].message
+
+
+def test_a_gap_found_only_when_the_sensor_is_back_gives_the_same_alarms_as_live():
+    live = OfflineDetector(timedelta(seconds=60), last_seen=s(0))
+    noticed = live.check(s(300)) + live.seen(s(400))
+    late = OfflineDetector(timedelta(seconds=60), last_seen=s(0))
+    assert late.seen(s(400)) == noticed  # a replay too fast for any idle moment
+    assert [(t.action, t.ts) for t in noticed] == [(A.RAISE, s(60)), (A.CLEAR, s(400))]
+
+
+def test_alarms_do_not_depend_on_when_event_time_was_advanced():
+    def run(advance_every: int | None):
+        eng = SensorAnalytics(load_policy(), {"wl-1": sensor(), "wl-2": sensor("wl-2")},
+                              silent_since=s(0))
+        out = []
+        for i in range(120):
+            batch = [reading("wl-2", i * 10, 0.6)]
+            if not 30 <= i < 60:  # wl-1 silent for five minutes
+                batch.append(reading("wl-1", i * 10, 1.6))
+            out += eng.readings(batch, not_after=s(10_000))
+            if advance_every and i % advance_every == 0:
+                out += eng.advance()
+        return sorted(out + eng.advance(s(1200)), key=lambda a: (a.ts, str(a.event_id)))
+
+    assert run(None) == run(1) == run(7)
