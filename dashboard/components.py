@@ -13,6 +13,11 @@ from ioc.kpis import Kpi
 TILE_ORDER = ("aqi_max", "water_level_max_m", "sensors_online_pct", "cameras_online_pct",
               "reports_24h")
 BREAKDOWNS = ("reports_by_ward", "reports_by_category")
+# KPIs only the wall shows: per-ward maps, per-gauge panels, trends and the wall's own windows
+# of the 2-hour figure (the control room keeps its one tile per figure).
+WALL_ONLY = ("aqi_by_ward", "water_levels", "congestion_by_ward", "trend_7d",
+             "urgent_responded_in_2h_pct_today", "urgent_responded_in_2h_pct_7d",
+             "urgent_least_time_left", "satisfied_pct")
 
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
                 "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d",
@@ -100,7 +105,7 @@ def kpi_tile(kpi: Kpi, lang: str, wall: bool = False, *, label: str | None = Non
 
 
 def scalar_kpis(kpis: list[Kpi]) -> list[Kpi]:
-    scalar = [k for k in kpis if k.key not in BREAKDOWNS]
+    scalar = [k for k in kpis if k.key not in BREAKDOWNS and k.key not in WALL_ONLY]
     order = {key: i for i, key in enumerate(TILE_ORDER)}
     return sorted(scalar, key=lambda k: order.get(k.key, len(order)))
 

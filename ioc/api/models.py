@@ -146,8 +146,19 @@ class ActionAnswer(_Out):
 
 
 class KpiReport(_Out):
+    """Every KPI at `now` (the stream's clock), each with its definition, window and target
+    (`ioc.kpis.Kpi`, defined once in `ioc.kpis.DEFINITIONS`; docs/kpis.md)."""
+
     now: AwareDatetime
-    window_h: float
+    window_h: float = Field(description="Length of the window the \"window\" KPIs cover")
+    window: str = Field("24h", description="That window as asked: today, 24h, 7d, 30d, an "
+                        "ISO-8601 duration, or window_h's hours (\"168h\")")
+    window_start: AwareDatetime | None = None
+    day_start: AwareDatetime | None = Field(
+        None, description="Local midnight (display time zone): the start of \"today\"")
+    data_as_of: AwareDatetime | None = Field(
+        None, description="The newest timestamp in the data behind the KPIs (last reading, "
+        "frame, traffic window or report event): how fresh they are")
     ward: str | None = None
     category: str | None = None
     kpis: list[Kpi]

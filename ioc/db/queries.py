@@ -2,29 +2,62 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import math
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from ioc.kpis import KpiInputs, Reading, ReportFacts
+from ioc.aqi import NOWCAST_HOURS
+from ioc.kpis import KpiInputs, Reading, ReportFacts, SensorInfo, TrafficWindow
 from ioc.sensors import UNREGISTERED
 
 
 def kpi_inputs(conn: sa.Connection, sensor_ids: list[str], camera_ids: list[str],
-               since: datetime, now: datetime) -> KpiInputs:
+               since: datetime, now: datetime,
+               camera_wards: dict[str, str] | None = None) -> KpiInputs:
     latest = [Reading(r.sensor_id, r.kind, r.value, r.ts) for r in conn.execute(sa.text(
         "SELECT sensor_id, kind, value, ts FROM sensor_latest"))]
     cameras = {r.camera_id: r.ts for r in conn.execute(sa.text(
         "SELECT camera_id, ts FROM camera_snapshots"))}
-    earliest = min(since, now - timedelta(days=2))  # also today's breaches and the 24 h count
+    # also today's breaches, the 24 h count, the 7-day figures and the 7 local days of trends
+    earliest = min(since, now - timedelta(days=8))
     reports = [ReportFacts(**r) for r in conn.execute(sa.text(
-        "SELECT s.received_at, s.urgency, s.due_at, s.first_response_at, s.resolved_at, "
-        "s.resolve_due_at, s.is_open, s.rating, coalesce(s.category, r.category_hint) AS "
-        "category, r.ward FROM report_state s JOIN citizen_reports r USING (report_id) "
-        "WHERE s.received_at >= :since OR s.is_open OR s.due_at >= :since"),
+        "SELECT s.report_id, s.received_at, s.urgency, s.due_at, s.first_response_at, "
+        "s.resolved_at, s.resolve_due_at, s.is_open, s.rating, coalesce(s.category, "
+        "r.category_hint) AS category, r.ward FROM report_state s JOIN citizen_reports r "
+        "USING (report_id) WHERE s.received_at >= :since OR s.is_open OR s.due_at >= :since"),
         {"since": earliest}).mappings()]
     return KpiInputs(sensor_ids=sensor_ids, latest=latest, camera_ids=camera_ids,
-                     camera_last_seen=cameras, reports=reports)
+                     camera_last_seen=cameras, reports=reports, registry=sensor_registry(conn),
+                     pm_hourly=pm_hourly_means(conn, now), traffic=traffic_latest(
+                         conn, now - timedelta(hours=1)), camera_wards=camera_wards or {})
+
+
+def sensor_registry(conn: sa.Connection) -> list[SensorInfo]:
+    return [SensorInfo(**r) for r in conn.execute(sa.text(
+        "SELECT sensor_id, kind, station, ward, stream, thresholds FROM sensors "
+        "ORDER BY sensor_id")).mappings()]
+
+
+def pm_hourly_means(conn: sa.Connection, now: datetime) -> dict[str, dict[datetime, float]]:
+    """PM2.5/PM10 sensor -> {hour start: mean}, for the 12 whole hours before `now`'s hour: the
+    NowCast's inputs (ioc.aqi.nowcast_at), from the hourly rollup rather than raw readings."""
+    hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    means: dict[str, dict[datetime, float]] = {}
+    for r in conn.execute(sa.text(
+            "SELECT sensor_id, hour, sum / n AS mean FROM sensor_hourly "
+            "WHERE kind IN ('pm25', 'pm10') AND hour >= :first AND hour < :hour AND n > 0"),
+            {"first": hour - timedelta(hours=NOWCAST_HOURS), "hour": hour}):
+        if math.isfinite(r.mean):
+            means.setdefault(r.sensor_id, {})[r.hour] = r.mean
+    return means
+
+
+def traffic_latest(conn: sa.Connection, since: datetime) -> list[TrafficWindow]:
+    """Each camera's newest traffic-metric window that ended after `since`."""
+    return [TrafficWindow(r.camera_id, r.ts, r.congestion_index) for r in conn.execute(sa.text(
+        "SELECT DISTINCT ON (camera_id) camera_id, ts, congestion_index FROM traffic_metrics "
+        "WHERE ts >= :since ORDER BY camera_id, ts DESC"), {"since": since})]
 
 
 def sensors_latest(conn: sa.Connection) -> list[dict]:
