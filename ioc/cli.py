@@ -413,6 +413,34 @@ def _kpis_at(settings: Settings, at) -> dict:
     return {k["key"]: k["value"] for k in body["kpis"]}
 
 
+def _replay_outcomes(conn, path, result, manifest):
+    """What a scenario's expectations are checked against, read from the replay's schema."""
+    from collections import defaultdict
+
+    from ioc import recording
+    from ioc import topics as tp
+    from ioc.replay import stream_end
+    from simulators.expectations import AlarmOutcome, Outputs, ReportOutcome
+
+    end = stream_end(manifest)
+    reports = {}
+    for r in conn.execute(
+            "SELECT s.report_id, s.urgency, s.category, s.received_at, s.due_at, "
+            "s.first_response_at FROM report_state s").fetchall():
+        answered = r[5]
+        reports[r[0]] = ReportOutcome(r[1], r[2], r[3], r[4], answered,
+                                      breached=(answered or end) > r[4])
+    alarms = [AlarmOutcome(r[0], r[1], r[2], r[3], r[4]) for r in conn.execute(
+        "SELECT e.source_id, e.alarm_type, e.severity, e.ts, s.ward FROM alarm_events e "
+        "LEFT JOIN sensors s ON s.sensor_id = e.source_id WHERE e.action = 'raise' "
+        "AND e.outcome = 'applied' ORDER BY e.ts")]
+    readings = defaultdict(list)
+    for entry in recording.read(path):
+        if entry.topic is tp.SENSOR_READINGS:
+            readings[entry.event.sensor_id].append((entry.event.ts, entry.event.value))
+    return Outputs(end, reports, alarms, dict(readings), result.outputs["kpis"])
+
+
 @app.command()
 def replay(
     source: Annotated[str | None, typer.Argument(
@@ -540,12 +568,22 @@ def bench_ingest(
 @bench_app.command("dashboard")
 def bench_dashboard(
     reports: Annotated[int, typer.Option(help="Open reports in the queue")] = 10_000,
+    history_days: Annotated[int, typer.Option(
+        min=0, help="Days of the city's history stored first (ioc history generate)")] = 30,
 ) -> None:
-    """The operator queue with many open reports: API and /control in headless Chromium."""
+    """The operator queue with many open reports on a month of history: API, KPIs, /control
+    and /wall in headless Chromium."""
     from ioc.bench.dashboard import run
 
+    def history(settings: Settings, days: int) -> None:
+        from simulators import history as past
+
+        past.run(settings, days=days, until=settings.clock().now(), reading_interval_s=300,
+                 seed=settings.seed, triage=_history_triage(),
+                 detector_for=_history_detectors)
+
     setup_logging("WARNING")
-    for line in run(reports=reports, console=err):
+    for line in run(reports=reports, console=err, history_days=history_days, history=history):
         out.print(line, highlight=False, soft_wrap=True)
 
 

@@ -235,6 +235,13 @@ def outputs(conn: psycopg.Connection, end: datetime, kpis: dict) -> dict:
             "reports": reports, "breaches": breaches, "kpis": kpis}
 
 
+def stream_end(manifest: recording.Manifest) -> datetime:
+    """Where the stream ends: a scenario's declared end (it may run on after its last event,
+    so that a breach two hours later is seen), else the last event."""
+    declared = manifest.scenario.get("end")
+    return max(manifest.end, datetime.fromisoformat(declared)) if declared else manifest.end
+
+
 def reading_intervals(path: Path) -> dict[str, float]:
     """Each sensor's usual gap between readings in the recording (the median), so the replay
     judges silence by how that sensor really reported, whatever the registry says today."""
@@ -267,6 +274,7 @@ def run(path: Path, base: Settings, workers: list[WorkerFactory], speed: float |
     from ioc.db.session import connect
 
     manifest = recording.verify(path)
+    end = stream_end(manifest)
     stop = stop or threading.Event()
     ns = Namespace.for_replay(base, tag)
     prepare(ns.settings, reading_intervals(path))
@@ -284,14 +292,14 @@ def run(path: Path, base: Settings, workers: list[WorkerFactory], speed: float |
                        progress)
         if stop.is_set():
             raise ReplayError("the replay was stopped before its end")
-        clock.advance(manifest.end)  # the end of the stream: silence and SLAs judged up to it
+        clock.advance(end)  # the end of the stream: silence and SLAs are judged up to it
         _wait_read(running, ns.settings, manifest.topics)
         clock.final = True
         if not clock.judged.wait(DRAIN_TIMEOUT_S):
             raise ReplayError("the sensors worker never judged the end of the stream")
         wait_settled(ns.settings, manifest.topics)
         with connect(ns.settings) as conn:
-            made = outputs(conn, manifest.end, kpis_at(ns.settings, manifest.end))
+            made = outputs(conn, end, kpis_at(ns.settings, end))
     finally:
         publisher.close()
         halt.set()
