@@ -76,6 +76,7 @@ _RECENT = TypeAdapter(list[models.RecentReport])
 _CAMERAS = TypeAdapter(list[models.CameraFeed])
 _SIGNED_IN, _ACTION = TypeAdapter(models.SignedIn), TypeAdapter(models.ActionAnswer)
 _ALARMS, _ALARM_ACTION = TypeAdapter(models.AlarmList), TypeAdapter(models.AlarmActionAnswer)
+_ALARM = TypeAdapter(models.AlarmDetail)
 
 
 def _parse(what: str, adapter: TypeAdapter[T], body: bytes) -> T:
@@ -211,6 +212,16 @@ class CityApi:
         """Standing alarms, the most pressing first, with counts and the flood rate."""
         params = {k: v for k, v in filters.items() if v}
         return self._read("/api/alarms", _ALARMS, **params)
+
+    def alarm(self, alarm_id: str) -> models.AlarmDetail | None:
+        """One alarm with its history (every step, who and when); None if unknown."""
+        path = f"/api/alarms/{quote(alarm_id, safe='')}"
+        response = self._get(path)
+        if response.status_code in (404, 422):
+            return None
+        if response.status_code != 200:
+            raise ApiUnavailable(f"GET {path}: HTTP {response.status_code}")
+        return _parse("GET /api/alarms/{id}", _ALARM, response.content)
 
     def act_on_alarm(self, alarm_id: str, token: str | None,
                      **body: Any) -> models.AlarmActionAnswer | Refusal:

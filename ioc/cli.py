@@ -587,6 +587,63 @@ def bench_dashboard(
         out.print(line, highlight=False, soft_wrap=True)
 
 
+@bench_app.command("replay")
+def bench_replay(
+    seconds: Annotated[int, typer.Option(min=20, help="Seconds of the city's stream to record "
+                                         "(replayed once at 1x)")] = 120,
+    ingest_events: Annotated[int, typer.Option(help="Readings for the ingest rate")] = 50_000,
+) -> None:
+    """The fastest speed at which a recording replays identically to 1x, against the ingest
+    pipeline's rate in the same run."""
+    import tempfile
+    import uuid
+    from datetime import timedelta
+
+    from pydantic import SecretStr
+
+    from ioc import recording
+    from ioc import replay as rp
+    from ioc import topics as tp
+    from ioc.bench import ingest as bench_ingest
+    from ioc.bench.replay import run
+    from ioc.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
+    from ioc.events import SensorReading
+    from simulators.scenario import schedule
+
+    setup_logging("WARNING")
+    base = settings_or_exit()
+
+    def make_recording(path: Path) -> recording.Manifest:
+        """A day-old stretch of the city: every sensor, and citizen reports at 600 an hour."""
+        start = base.clock().now().replace(microsecond=0) - timedelta(days=1)
+        busy = base.model_copy(update={"report_rate_per_h": 600.0})
+        entries = [recording.Entry(tp.SENSOR_READINGS if isinstance(e, SensorReading)
+                                   else tp.CITIZEN_REPORTS, e)
+                   for e in schedule(busy, start, start + timedelta(seconds=seconds))]
+        return recording.write(path, entries, source="bench")
+
+    root = Path(tempfile.mkdtemp(prefix="ioc-bench-replay-"))
+    root.chmod(0o755)
+    pg = EmbeddedPostgres(root / "pg", free_port()).start()
+    broker = EmbeddedBroker(free_port(), log_path=root / "broker.log").start()
+    s = base.model_copy(update={"kafka_bootstrap": broker.bootstrap,
+                                "database_url": SecretStr(pg.url), "data_dir": root})
+
+    def replay_at(path: Path, speed: float | None) -> rp.ReplayResult:
+        return rp.run(path, s, _replay_workers(), speed, tag=uuid.uuid4().hex[:8],
+                      prepare=_replay_prepare, kpis_at=_kpis_at)
+
+    def ingest():
+        return bench_ingest.run(events=ingest_events, latency_rate=1000, console=err)
+
+    try:
+        for line in run(err, make_recording, replay_at, ingest):
+            out.print(line, highlight=False, soft_wrap=True)
+    finally:
+        broker.stop(timeout_s=2)
+        pg.stop()
+
+
 @bench_app.command("triage")
 def bench_triage(
     reports: Annotated[int, typer.Option(help="Reports to classify (from the generated set)")]

@@ -46,6 +46,8 @@ class Target:
     source_vi: str = ""
 
     def met(self, figure: float) -> bool:
+        if self.comparison == "<=":
+            return figure <= self.value
         return figure >= self.value if self.comparison == ">=" else figure > self.value
 
 
@@ -87,6 +89,11 @@ _RESPONSE_VI = ("Thời gian từ lúc tiếp nhận đến phản hồi đầu 
                 "phản ánh (mọi mức độ) tiếp nhận trong khoảng thời gian đã có phản hồi; {which}.")
 _LATEST_PM_EN = ("the instantaneous sub-index of its latest fresh PM2.5/PM10 readings (not the "
                  "decision's hourly AQI)")
+
+ALARM_RATE_TARGET = Target(1, comparison="<=", source_en="EEMUA 191: about one alarm per 10 "
+                           "minutes per operator is acceptable; more than 10 is a flood",
+                           source_vi="EEMUA 191: khoảng một cảnh báo mỗi 10 phút cho mỗi điều "
+                           "hành viên là chấp nhận được; trên 10 là quá tải")
 
 DEFINITIONS: dict[str, Definition] = {d.key: d for d in (
     Definition(
@@ -228,6 +235,22 @@ DEFINITIONS: dict[str, Definition] = {d.key: d for d in (
         "Share of the city's sensors whose latest reading is no older than 3 reporting "
         "intervals (scenario time).",
         "Tỷ lệ cảm biến có số đo mới nhất không cũ hơn 3 chu kỳ gửi."),
+    Definition(
+        "alarms_standing", "alarms", "Cảnh báo đang chờ", "Standing alarms", "now",
+        "Sensor, camera and system alarms not back to normal yet (ISA-18.2: unacknowledged, "
+        "acknowledged, returned to normal but unacknowledged, shelved, suppressed, out of "
+        "service); `detail` counts the unacknowledged.",
+        "Cảnh báo thiết bị chưa trở về bình thường (chưa xác nhận, đã xác nhận, đã hết nhưng "
+        "chưa xác nhận, tạm ẩn, bị chặn, ngừng theo dõi); `detail` đếm số chưa xác nhận."),
+    Definition(
+        "alarm_rate_per_10min_per_operator", "alarms / 10 min / operator",
+        "Tần suất cảnh báo mỗi điều hành viên", "Alarm rate per operator", "window",
+        "New alarms raised in the window per 10 minutes, per operator on shift "
+        "(policy.json: alarms.operators_on_shift); `detail` gives the busiest 10 minutes and "
+        "whether the last 10 minutes are a flood (more than 10 per operator).",
+        "Số cảnh báo mới trong khoảng thời gian tính trên mỗi 10 phút cho mỗi điều hành viên "
+        "trong ca; `detail` cho 10 phút cao nhất và 10 phút gần nhất có quá tải không.",
+        ALARM_RATE_TARGET),
     Definition(
         "cameras_online_pct", "%", "Camera trực tuyến", "Cameras online", "now",
         "Share of the city's cameras whose latest frame is no older than the policy's limit "
@@ -393,6 +416,9 @@ class KpiInputs:
     pm_hourly: dict[str, dict[datetime, float]] = field(default_factory=dict)
     traffic: list[TrafficWindow] = field(default_factory=list)  # newest window per camera
     camera_wards: dict[str, str] = field(default_factory=dict)
+    alarms_raised: list[datetime] = field(default_factory=list)  # in the window and 10 min
+    alarms_standing: int = 0
+    alarms_unacknowledged: int = 0
 
 
 def data_as_of(inputs: KpiInputs) -> datetime | None:
@@ -666,10 +692,29 @@ def congestion_by_ward(inputs: KpiInputs, now: datetime,
                 detail={"wards": wards, "cameras_reporting": reporting})
 
 
+def alarm_rate(raised: list[datetime], now: datetime, window_start: datetime, operators: int,
+               flood_limit: float = 10) -> Kpi:
+    """The operators' alarm load: new alarms per 10 minutes per operator over the window."""
+    inside = sorted(t for t in raised if window_start < t <= now)
+    tens = max(1e-9, (now - window_start).total_seconds() / 600)
+    ops = max(1, operators)
+    busiest, j = 0, 0
+    for i, t in enumerate(inside):  # the most alarms in any 10 minutes
+        while inside[j] <= t - timedelta(minutes=10):
+            j += 1
+        busiest = max(busiest, i - j + 1)
+    last = sum(1 for t in raised if now - timedelta(minutes=10) < t <= now) / ops
+    rate = len(inside) / tens / ops
+    status = "alarm" if last > flood_limit else "warning" if rate > 1 else "ok"
+    return make("alarm_rate_per_10min_per_operator", round(rate, 3), status=status, detail={
+        "alarms": len(inside), "operators": ops, "busiest_10min_per_operator": busiest / ops,
+        "last_10min_per_operator": last, "flooding": last > flood_limit})
+
+
 def compute(inputs: KpiInputs, now: datetime, *, window_start: datetime, day_start: datetime,
             sensor_stale: timedelta, camera_stale: timedelta, water: WaterLevel,
             window: str | None = None, tz: str = DISPLAY_TZ,
-            warn_share_left: float = 0.25) -> list[Kpi]:
+            warn_share_left: float = 0.25, operators: int = 2) -> list[Kpi]:
     """Every KPI at `now`; `window` names the window of the "window" KPIs (default: its
     length in hours, e.g. "24h")."""
     window = window or f"{(now - window_start).total_seconds() / 3600:g}h"
@@ -702,4 +747,8 @@ def compute(inputs: KpiInputs, now: datetime, *, window_start: datetime, day_sta
              status="ok" if sensors_online >= 0.9 else "warning"),
         make("cameras_online_pct", round(100 * cameras_online, 1),
              status="ok" if cameras_online >= 0.9 else "warning"),
+        make("alarms_standing", inputs.alarms_standing,
+             status="warning" if inputs.alarms_unacknowledged else "ok",
+             detail={"unacknowledged": inputs.alarms_unacknowledged}),
+        alarm_rate(inputs.alarms_raised, now, window_start, operators),
     ]

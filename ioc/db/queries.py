@@ -27,10 +27,19 @@ def kpi_inputs(conn: sa.Connection, sensor_ids: list[str], camera_ids: list[str]
         "r.category_hint) AS category, r.ward FROM report_state s JOIN citizen_reports r "
         "USING (report_id) WHERE s.received_at >= :since OR s.is_open OR s.due_at >= :since"),
         {"since": earliest}).mappings()]
+    raised = list(conn.execute(sa.text(
+        "SELECT raised_at FROM alarms WHERE raised_at > :since AND raised_at <= :now"),
+        {"since": min(since, now - timedelta(minutes=10)), "now": now}).scalars())
+    standing, unacked = conn.execute(sa.text(
+        "SELECT count(*), count(*) FILTER (WHERE NOT acked AND NOT suppressed AND NOT "
+        "out_of_service) FROM alarms WHERE closed_at IS NULL AND raised_at <= :now"),
+        {"now": now}).one()
     return KpiInputs(sensor_ids=sensor_ids, latest=latest, camera_ids=camera_ids,
                      camera_last_seen=cameras, reports=reports, registry=sensor_registry(conn),
                      pm_hourly=pm_hourly_means(conn, now), traffic=traffic_latest(
-                         conn, now - timedelta(hours=1)), camera_wards=camera_wards or {})
+                         conn, now - timedelta(hours=1)), camera_wards=camera_wards or {},
+                     alarms_raised=raised, alarms_standing=standing,
+                     alarms_unacknowledged=unacked)
 
 
 def sensor_registry(conn: sa.Connection) -> list[SensorInfo]:

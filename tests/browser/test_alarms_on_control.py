@@ -105,6 +105,11 @@ def test_a_gauge_over_mqtt_raises_an_alarm_the_operator_acknowledges_and_shelves
         expect(row).to_have_attribute("data-state", "acknowledged", timeout=15_000)
         row.get_by_role("button", name="Tạm ẩn 30 phút").click()
         expect(row).to_have_attribute("data-state", "shelved", timeout=15_000)
+        row.get_by_role("button", name="Lịch sử").click()  # the alarm's audit trail
+        trail = page.locator("#alarm-history")
+        expect(trail).to_contain_text("Tạm ẩn", timeout=10_000)
+        expect(trail).to_contain_text("Xác nhận")
+        expect(trail).to_contain_text(username)
         page.screenshot(path=str(SHOTS / "control-alarm-shelved.png"))
 
     alarm_id = row.get_attribute("data-alarm")

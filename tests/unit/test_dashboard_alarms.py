@@ -56,9 +56,9 @@ def test_the_actions_follow_the_state():
     assert actions_for(alarm("shelved", shelved_until=T0)) == ["unshelve"]
     assert actions_for(alarm("suppressed")) == []
     row = alarm_row(alarm(), "vi", "UTC", ward_name, can_act=False)
-    assert buttons(row) == []  # signed out: nothing to press
+    assert [b["type"] for b in buttons(row)] == ["alarm-open"]  # signed out: history only
     ids = buttons(alarm_row(alarm(), "vi", "UTC", ward_name, can_act=True))
-    assert [b["action"] for b in ids] == ["acknowledge", "shelve"]
+    assert [b.get("action") for b in ids] == ["acknowledge", "shelve", None]
 
 
 def test_a_hostile_message_stays_text():
@@ -76,3 +76,22 @@ def test_a_flood_is_said_out_loud():
         "flood": {"per_10min_per_operator": 14, "limit": 10, "flooding": True, "operators": 2}})
     line = flood_line(body, "vi")
     assert "QUÁ TẢI" in line.children and line.role == "alert"
+
+
+def test_the_history_says_who_did_what_and_marks_the_crew():
+    from ioc.api.models import AlarmDetail
+
+    a = alarm()
+    detail = AlarmDetail.model_validate({**a.model_dump(), "history": [
+        {"event_id": uuid.uuid4(), "ts": T0, "action": "raise", "actor": "system",
+         "state": "unacknowledged", "outcome": "applied", "message": "Báo động II"},
+        {"event_id": uuid.uuid4(), "ts": T0, "action": "acknowledge", "actor": "sim-lan",
+         "state": "acknowledged", "outcome": "applied", "note": HOSTILE},
+        {"event_id": uuid.uuid4(), "ts": T0, "action": "acknowledge", "actor": "lan",
+         "outcome": "refused", "refusal": "already acknowledged by sim-lan"}]})
+    from dashboard.pages.control.alarms_panel import history_view
+
+    words = " ".join(s for part in history_view(detail, "vi", "UTC") for s in texts(part))
+    assert "sim-lan (mô phỏng)" in words and "Phát sinh" in words
+    assert "bị từ chối: already acknowledged by sim-lan" in words
+    assert HOSTILE in words  # the note as text

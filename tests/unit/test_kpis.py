@@ -368,3 +368,17 @@ def test_data_as_of_is_the_newest_timestamp():
                            reports=[facts(5, responded_after_min=3)])
     assert kpis.data_as_of(quiet) == NOW - timedelta(minutes=2)
     assert kpis.data_as_of(replace(quiet, reports=[])) is None
+
+
+def test_the_alarm_rate_per_operator_and_a_flood():
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime(2026, 9, 12, 3, 0, tzinfo=UTC)
+    calm = [now - timedelta(minutes=30 * i) for i in range(8)]  # one every 30 min for 4 h
+    k = kpis.alarm_rate(calm, now, now - timedelta(hours=4), operators=2)
+    assert k.value == round(8 / 24 / 2, 3) and k.status == "ok"
+    assert k.target.comparison == "<=" and k.target.met(k.value)
+    flood = calm + [now - timedelta(seconds=20 * i) for i in range(25)]  # 25 in 8 minutes
+    k = kpis.alarm_rate(flood, now, now - timedelta(hours=4), operators=2)
+    assert k.detail["flooding"] and k.status == "alarm"
+    assert k.detail["busiest_10min_per_operator"] == 13.0

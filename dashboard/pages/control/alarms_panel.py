@@ -18,7 +18,7 @@ from dashboard.display import local_time
 from dashboard.i18n import DEFAULT_LANG, LANGS, STRINGS, t
 from dashboard.outputs import answer
 from dashboard.report_view import actor_label
-from ioc.api.models import AlarmList, AlarmOut
+from ioc.api.models import AlarmDetail, AlarmList, AlarmOut
 from ioc.events import AlarmState
 
 SHOWN = 8  # rows on screen; the counts say how many more
@@ -36,6 +36,8 @@ def panel(lang: str) -> html.Section:
         html.Div(id="alarms-flood", className="alarm-flood-line"),
         html.Div(id="alarms-list", className="alarm-list", role="list"),
         html.Div(id="alarms-feedback", className="alarm-feedback", role="status"),
+        html.Div(id="alarm-history", className="alarm-history"),
+        dcc.Store(id="alarm-selected"),
         dcc.Interval(id="alarms-tick", interval=REFRESH_MS),
     ], className="panel alarms-panel", id="alarms-panel")
 
@@ -43,6 +45,17 @@ def panel(lang: str) -> html.Section:
 def type_label(alarm_type: str, lang: str) -> str:
     key = f"alarm.type.{alarm_type}"
     return t(key, lang) if key in STRINGS else alarm_type.replace("_", " ").capitalize()
+
+
+def message_for(a: AlarmOut, lang: str, tz: str) -> str:
+    """The detector's words, in the operator's language where the type has its own."""
+    if a.alarm_type == "offline":
+        return t("alarms.msg.offline", lang, since=local_time(a.raised_at, tz, with_date=True))
+    if a.alarm_type == "stuck" and a.value is not None:
+        return t("alarms.msg.stuck", lang, value=f"{a.value:g}")
+    if a.alarm_type == "rising_fast" and a.value is not None and a.threshold is not None:
+        return t("alarms.msg.rising", lang, rate=f"{a.value:.2f}", limit=f"{a.threshold:g}")
+    return a.message
 
 
 def actions_for(a: AlarmOut) -> list[str]:
@@ -69,6 +82,9 @@ def alarm_row(a: AlarmOut, lang: str, tz: str, ward_name, can_act: bool) -> html
                            className="btn btn-small" + (" btn-primary"
                                                         if action == "acknowledge" else ""))
                for action in actions_for(a)] if can_act else []
+    buttons.append(html.Button(t("alarms.history", lang), n_clicks=0, type="button",
+                               id={"type": "alarm-open", "alarm": str(a.alarm_id)},
+                               className="btn btn-small btn-ghost"))
     severity = html.Span(t(f"alarm.severity.{a.severity.value}", lang),
                          className=f"sev-chip sev-{a.severity.value}",
                          title=t("alarms.escalated", lang) if a.escalated else None)
@@ -79,12 +95,32 @@ def alarm_row(a: AlarmOut, lang: str, tz: str, ward_name, can_act: bool) -> html
         html.Div([html.Div([state_chip, severity, html.B(type_label(a.alarm_type, lang)),
                             html.Span("▲" if a.escalated else "", className="escalated")],
                            className="alarm-title"),
-                  html.Div(a.message, className="alarm-message"),
+                  html.Div(message_for(a, lang, tz), className="alarm-message"),
                   html.Div([where, " · ", when], className="alarm-meta muted")],
                  className="alarm-body"),
         html.Div(buttons, className="alarm-actions"),
     ], className=f"alarm-row alarm-{state}", role="listitem",
         **{"data-alarm": str(a.alarm_id), "data-state": state})
+
+
+def history_view(alarm: AlarmDetail | None, lang: str, tz: str) -> list:
+    """The selected alarm's audit trail, newest first: every step, who and when, the state it
+    left, and a refusal's reason."""
+    if alarm is None:
+        return []
+    rows = []
+    for h in reversed(alarm.history):
+        what = t(f"alarm.step.{h.action.value}", lang)
+        if h.outcome == "refused":
+            what += f" ({t('alarm.step.refused', lang)}: {h.refusal or ''})"
+        state = t(f"alarm.state.{h.state.value}", lang) if h.state else ""
+        rows.append(html.Tr([html.Td(local_time(h.ts, tz, fmt="full")), html.Td(what),
+                             html.Td(actor_label(h.actor, lang)), html.Td(state),
+                             html.Td(h.note or h.message or "")]))
+    title = t("alarms.history.title", lang, source=f"{type_label(alarm.alarm_type, lang)} · "
+              f"{alarm.source_id}")
+    return [html.Div(title, className="alarm-history-title"),
+            html.Table(html.Tbody(rows), className="alarm-history-table")]
 
 
 def counts_line(body: AlarmList, lang: str) -> str:
@@ -102,14 +138,16 @@ def flood_line(body: AlarmList, lang: str) -> html.Div:
 
 
 OUT = {"list": Output("alarms-list", "children"), "counts": Output("alarms-counts", "children"),
-       "flood": Output("alarms-flood", "children")}
+       "flood": Output("alarms-flood", "children"),
+       "history": Output("alarm-history", "children")}
 
 
 def register(app: Dash, ctx: Context) -> None:
     @app.callback(output=OUT, inputs={"_n": Input("alarms-tick", "n_intervals"),
-                                      "_done": Input("alarms-feedback", "children")},
+                                      "_done": Input("alarms-feedback", "children"),
+                                      "selected": Input("alarm-selected", "data")},
                   state={"lang": State("lang", "data"), "auth": State("auth", "data")})
-    def refresh(_n, _done, lang, auth):
+    def refresh(_n, _done, selected, lang, auth):
         lang = lang if lang in LANGS else DEFAULT_LANG
         try:
             body = ctx.api.alarms()
@@ -125,7 +163,22 @@ def register(app: Dash, ctx: Context) -> None:
             rows = [html.Div(t("alarms.none", lang), className="notice")]
         elif not can_act:
             rows.append(html.Div(t("alarms.signin", lang), className="muted alarm-more"))
-        return answer(OUT, list=rows, counts=counts_line(body, lang), flood=flood_line(body, lang))
+        try:
+            history = history_view(ctx.api.alarm(selected), lang, ctx.tz) if selected else []
+        except ApiUnavailable:
+            history = []
+        return answer(OUT, list=rows, counts=counts_line(body, lang),
+                      flood=flood_line(body, lang), history=history)
+
+    @app.callback(output=Output("alarm-selected", "data"),
+                  inputs={"_clicks": Input({"type": "alarm-open", "alarm": ALL}, "n_clicks")},
+                  state={"selected": State("alarm-selected", "data")},
+                  prevent_initial_call=True)
+    def select(_clicks, selected):
+        trigger = dash_ctx.triggered_id
+        if not trigger or not dash_ctx.triggered[0]["value"]:
+            return no_update
+        return None if trigger["alarm"] == selected else trigger["alarm"]
 
     @app.callback(output=Output("alarms-feedback", "children"),
                   inputs={"_clicks": Input({"type": "alarm-act", "alarm": ALL, "action": ALL},

@@ -66,7 +66,7 @@ def get_kpis(db: DbDep, clock: ClockDep, settings: SettingsDep,
         camera_stale=status.camera_stale_after(policy, settings.camera_fps,
                                                settings.scenario_speed),
         water=policy.water_level, window=span.label, tz=settings.display_tz,
-        warn_share_left=policy.sla.warn_share_left)
+        warn_share_left=policy.sla.warn_share_left, operators=policy.alarms.operators_on_shift)
     return {"now": now, "window_h": round(span.hours, 6), "window": span.label,
             "window_start": span.start, "day_start": day_start,
             "data_as_of": kpis.data_as_of(inputs), "ward": ward, "category": category,
