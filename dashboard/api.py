@@ -191,22 +191,27 @@ class CityApi:
             raise ApiUnavailable(f"GET {path}: HTTP {response.status_code}")
         return _parse("GET /api/reports/{id}", _REPORT, response.content)
 
-    def act(self, report_id: str, token: str | None, **body: Any) -> models.ActionAnswer | Refusal:
-        """A lifecycle action as the signed-in operator: the API's answer once the action was
-        applied (or 202 while still pending), or its refusal (409 with the reason)."""
-        path = f"/api/reports/{quote(report_id, safe='')}/actions"
+    def _action(self, path: str, what: str, adapter: TypeAdapter[T], token: str | None,
+                body: dict) -> T | Refusal:
+        """POST an operator's action: the API's answer once it was applied (202 while still
+        pending: the API waits up to 10 s for the verdict), or its refusal with the reason."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        try:  # the API waits up to 10 s for the verdict
+        try:
             response = self._client.post(path, json={k: v for k, v in body.items()
                                                      if v not in (None, "")}, headers=headers,
                                          timeout=15.0)
         except httpx.HTTPError as exc:
             raise ApiUnavailable(f"POST {path}: {exc.__class__.__name__}: {exc}") from exc
         if response.status_code in (200, 202):
-            return _parse("POST /api/reports/{id}/actions", _ACTION, response.content)
+            return _parse(f"POST {what}", adapter, response.content)
         if 400 <= response.status_code < 500:
             return _refusal(response)
         raise ApiUnavailable(f"POST {path}: HTTP {response.status_code}")
+
+    def act(self, report_id: str, token: str | None, **body: Any) -> models.ActionAnswer | Refusal:
+        """A lifecycle action on a report as the signed-in operator (409: the reason)."""
+        return self._action(f"/api/reports/{quote(report_id, safe='')}/actions",
+                            "/api/reports/{id}/actions", _ACTION, token, body)
 
     def alarms(self, **filters: Any) -> models.AlarmList:
         """Standing alarms, the most pressing first, with counts and the flood rate."""
@@ -225,21 +230,9 @@ class CityApi:
 
     def act_on_alarm(self, alarm_id: str, token: str | None,
                      **body: Any) -> models.AlarmActionAnswer | Refusal:
-        """Acknowledge, shelve… an alarm as the signed-in operator: the API's answer once the
-        action was applied (202 while pending), or its refusal with the reason."""
-        path = f"/api/alarms/{quote(alarm_id, safe='')}/actions"
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        try:
-            response = self._client.post(path, json={k: v for k, v in body.items()
-                                                     if v not in (None, "")}, headers=headers,
-                                         timeout=15.0)
-        except httpx.HTTPError as exc:
-            raise ApiUnavailable(f"POST {path}: {exc.__class__.__name__}: {exc}") from exc
-        if response.status_code in (200, 202):
-            return _parse("POST /api/alarms/{id}/actions", _ALARM_ACTION, response.content)
-        if 400 <= response.status_code < 500:
-            return _refusal(response)
-        raise ApiUnavailable(f"POST {path}: HTTP {response.status_code}")
+        """Acknowledge, shelve… an alarm as the signed-in operator (409: the reason)."""
+        return self._action(f"/api/alarms/{quote(alarm_id, safe='')}/actions",
+                            "/api/alarms/{id}/actions", _ALARM_ACTION, token, body)
 
     def login(self, username: str, password: str) -> models.SignedIn | Refusal:
         """The token and who it is for, or the API's refusal (401 wrong username or password)."""
