@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     camera_fps: float = Field(1.0, ge=0, description="Frames per second per simulated camera")
     cameras: int = Field(4, ge=0, le=16, description="Simulated cameras (the city model has 16)")
     simulate: bool = Field(True, description="Run the simulators under `ioc up`")
+    history_days: int = Field(
+        1, ge=0, le=90, description="Days of the city's past `ioc up` stores on its first start "
+        "(ioc history generate), so every KPI has real figures at once; 0 starts empty")
     crew: bool = Field(
         True, description="Run the simulated control-room crew under `ioc up` (accounts sim-…: "
         "they acknowledge, answer and resolve reports and acknowledge alarms); false leaves "

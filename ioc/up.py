@@ -187,6 +187,31 @@ def child_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def store_history(city: City, ready: Ready = _unheard) -> None:
+    """On a first start of a simulated city, its recent past (`ioc history generate`), so the
+    wall's figures, resolved on time and satisfaction included, are real from the first
+    minute instead of waiting hours for the first resolutions and ratings."""
+    import subprocess
+
+    from ioc.db.session import connect
+
+    s = city.settings
+    if not (s.simulate and s.history_days):
+        return
+    with connect(s) as conn:
+        if conn.execute("SELECT 1 FROM citizen_reports LIMIT 1").fetchone():
+            return  # not a first start: the city has its own past
+    log = log_dir(s) / "history.log"
+    with open(log, "ab") as out:
+        done = subprocess.run(ioc_command("history", "generate", "--days", str(s.history_days)),
+                              env=city.env, stdout=out, stderr=subprocess.STDOUT, check=False)
+    if done.returncode != 0:
+        raise StartupError(f"storing the city's past failed (see {log}); set "
+                           "IOC_HISTORY_DAYS=0 to start without it")
+    ready("history", f"the last {s.history_days} day(s) of the simulated city stored "
+                     f"(simulated crew included; log {log})")
+
+
 def start_services(city: City, ready: Ready = _unheard) -> Supervisor:
     s = city.settings
     sup = Supervisor(s.data_dir / "logs", city.env)
@@ -373,6 +398,7 @@ def run(settings: Settings, terminal: Terminal) -> None:
     try:
         if stop.is_set():
             return
+        store_history(city, terminal.ready)
         start_services(city, terminal.ready)
         terminal.welcome(city)
         terminal.err.print("  … waiting for the workers and the API to report healthy",

@@ -37,7 +37,7 @@ assert all(name.startswith(SIMULATED_PREFIX) for name in OPERATORS)
 
 # Median minutes from receipt (lognormal, spread sigma), before the shift's pace.
 ACKNOWLEDGE_MIN = {"urgent": (3.0, 0.7), "normal": (12.0, 0.8)}
-RESPOND_MIN = {"urgent": (38.0, 0.55), "normal": (300.0, 0.8)}  # first response
+RESPOND_MIN = {"urgent": (38.0, 0.55), "normal": (240.0, 0.6)}  # first response
 RESOLVE_MIN = {"urgent": (150.0, 0.6), "normal": (1200.0, 0.7)}  # after the response
 REJECT_SHARE = 0.03  # duplicates and spam among what citizens send
 RATED_SHARE = 0.45  # citizens who rate a resolved report

@@ -259,9 +259,12 @@ class Day:
 def generate(city: City, taxonomy: Taxonomy, seed: int, start: datetime, end: datetime, *,
              rate_per_h: float, reading_interval_s: float, triage: Triage,
              detector: AlarmDetector, policy: SlaPolicy | None = None,
-             counts: Counts | None = None) -> Iterator[Day]:
+             counts: Counts | None = None,
+             live_interval_s: float | None = None) -> Iterator[Day]:
     """The events of [start, end), day by day. `detector` must be fresh, its sensors reporting
-    every `reading_interval_s` (or every gap between readings looks like an outage)."""
+    every `reading_interval_s` (or every gap between readings looks like an outage). With
+    `live_interval_s`, the last readings are on the live grid just before `end`, so the live
+    city's first readings follow without a gap that looks like an outage."""
     policy = policy or load_policy().sla
     counts = counts if counts is not None else Counts()
     names = {d.code: d.vi for d in taxonomy.departments}
@@ -291,7 +294,12 @@ def generate(city: City, taxonomy: Taxonomy, seed: int, start: datetime, end: da
         timed: list[tuple[datetime, int, tp.Topic, Event]] = []
         while pending and pending[0][0] < day_end:
             timed.append(heapq.heappop(pending))
-        for t in reading_times(day_start, day_end, reading_interval_s):
+        instants = list(reading_times(day_start, day_end, reading_interval_s))
+        if day_end == end and live_interval_s:
+            last = list(reading_times(end - timedelta(seconds=live_interval_s), end,
+                                      live_interval_s))
+            instants += [t for t in last if not instants or t > instants[-1]]
+        for t in instants:
             batch = [r for site in city.sensors
                      if (r := reading_at(city, site, t, seed)) is not None]
             alarms = desk.through(detector.readings(batch, t) + detector.advance(t), t)
@@ -360,7 +368,8 @@ def run(settings: Settings, *, days: int, until: datetime, reading_interval_s: f
             for day in generate(city, taxonomy, seed, start, end,
                                 rate_per_h=settings.report_rate_per_h,
                                 reading_interval_s=reading_interval_s, triage=triage,
-                                detector=detector, counts=summary.counts):
+                                detector=detector, counts=summary.counts,
+                                live_interval_s=settings.sensor_interval_s):
                 for i in range(0, len(day.events), settings.batch_max):
                     batch = [Message(topic, event, b"", 0, written + j,
                                      int(event.ts.timestamp() * 1000))

@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 MIN_SLEEP_S = 0.005  # never spin, even when a reading is due every millisecond of wall time
+READING_BACKFILL = timedelta(minutes=2)
 MAX_SLEEP_S = 0.5  # wake at least this often: reports due in between are not late by more
 PROGRESS_LOG_S = 60.0
 
@@ -85,6 +86,11 @@ def run(settings: Settings, publisher: Publisher, clock: ScenarioClock,
         settings.report_rate_per_h)]
     for report in backlog:  # the same ids as a run that was live then: never stored twice
         publisher.publish(topics.CITIZEN_REPORTS, report)
+    # The sensors' last readings before the start, as a gateway sends what it buffered while
+    # the city was down: no one reads a start as a city-wide outage. (The same ids as live.)
+    quiet = settings.model_copy(update={"report_rate_per_h": 0.0})
+    for reading in schedule(quiet, window_start - READING_BACKFILL, window_start):
+        publisher.publish(topics.SENSOR_READINGS, reading)
     counts[topics.CITIZEN_REPORTS.name] += len(backlog)
     logger.info("scenario started", extra={
         "scenario_start": window_start.isoformat(), "speed": clock.speed, "seed": settings.seed,

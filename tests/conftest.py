@@ -116,6 +116,7 @@ def start_city(data_dir: Path, **env_overrides: str) -> RunningCity:
         "IOC_INGEST_PORT": str(free_port()), "IOC_MQTT_PORT": str(mqtt_port),
         "IOC_DB_PORT": str(db_port), "IOC_SCENARIO_SPEED": "30",
         "IOC_REPORT_RATE_PER_H": "600", "IOC_REPORT_BACKLOG_H": "0", "PYTHONUNBUFFERED": "1",
+        "IOC_HISTORY_DAYS": "0",  # a test city starts empty unless a test asks for a past
         **env_overrides,
     })
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -337,7 +337,8 @@ def test_run_opens_with_the_reports_of_the_backlog_hours():
     assert all(e["ts"] >= START - timedelta(hours=2) for e in backlog.values())
 
 
-def test_run_publishes_on_the_scenario_clock_and_stops_promptly():
+def test_run_publishes_on_the_scenario_clock_and_stops_promptly(caplog):
+    caplog.set_level("INFO", logger="simulators.scenario")
     s = settings(sensor_interval_s=10, cameras=2, camera_fps=5, report_backlog_h=0)
     clock = ScenarioClock(START, speed=3600)
     publisher, stop = RecordingPublisher(), threading.Event()
@@ -354,14 +355,24 @@ def test_run_publishes_on_the_scenario_clock_and_stops_promptly():
     readings = publisher.on(topics.SENSOR_READINGS)
     assert len(readings) > len(CITY.sensors)
     end = clock.now()
-    for topic in (topics.SENSOR_READINGS, topics.CITIZEN_REPORTS, topics.CAMERA_FRAMES):
+    for topic in (topics.CITIZEN_REPORTS, topics.CAMERA_FRAMES):
         assert all(START <= e.ts <= end for _, e, _ in publisher.on(topic))
+    # Readings start with the sensors' last two minutes before the start (what a gateway
+    # buffered), the same readings live would have sent then.
+    began = datetime.fromisoformat(next(r.scenario_start for r in caplog.records
+                                        if r.getMessage() == "scenario started"))
+    quiet = s.model_copy(update={"report_rate_per_h": 0.0})
+    backfill = list(scenario.schedule(quiet, began - scenario.READING_BACKFILL, began))
+    assert backfill and [e.model_dump() for _, e, _ in readings[:len(backfill)]] == [
+        e.model_dump() for e in backfill]
+    assert all(e.ts <= end for _, e, _ in readings)
     for _, frame, jpeg in publisher.on(topics.CAMERA_FRAMES):
         assert frame.camera_id in {"cam-01", "cam-02"} and jpeg.startswith(b"\xff\xd8")
     # What run published is what schedule says is due in that window.
     # What run published is what schedule says is due, from where run started to where it
     # stopped (perhaps part-way through the readings of one instant).
-    published = [e for t, e, _ in publisher.calls if t is not topics.CAMERA_FRAMES]
+    published = [e for t, e, _ in publisher.calls
+                 if t is not topics.CAMERA_FRAMES][len(backfill):]
     first, last = published[0].ts, published[-1].ts
     expected = list(scenario.schedule(s, first, last + timedelta(microseconds=1)))
     expected = expected[:len(published)]
