@@ -17,6 +17,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from ioc.aqi import aqi_band, band, hourly_aqi, vn_aqi
@@ -362,9 +363,9 @@ class Reading:
     ts: datetime
 
 
-@dataclass(frozen=True)
-class ReportFacts:
-    """What the report KPIs need of one report (from report_state)."""
+class ReportFacts(NamedTuple):
+    """What the report KPIs need of one report (from report_state). A named tuple: a month of
+    history is tens of thousands of them per KPI request."""
 
     received_at: datetime
     urgency: str | None
@@ -553,12 +554,16 @@ def trend_kpi(reports: list[ReportFacts], now: datetime, tz: str = DISPLAY_TZ) -
     share, over the reports received that day."""
     zone = ZoneInfo(tz)
     today = now.astimezone(zone).date()
+    first_day = today - timedelta(days=TREND_DAYS - 1)
+    by_day: dict = {}
+    for r in reports:  # one pass, not one per day
+        day = r.received_at.astimezone(zone).date()
+        if day >= first_day and r.received_at <= now:
+            by_day.setdefault(day, []).append(r)
     days = []
     for back in range(TREND_DAYS - 1, -1, -1):
         day = today - timedelta(days=back)
-        start = datetime.combine(day, time(), zone).astimezone(UTC)
-        end = datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
-        mine = [r for r in reports if start <= r.received_at < end and r.received_at <= now]
+        mine = by_day.get(day, [])
         decided, on_time = answered_in_2h(mine, now)
         satisfied, rated = satisfied_share(mine)
         days.append({"date": day.isoformat(), "received": len(mine),

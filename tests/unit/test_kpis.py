@@ -227,16 +227,16 @@ def test_the_headline_today_and_over_7_days():
 
 
 def test_the_most_pressing_urgent_report_and_its_time_left():
-    reports = [replace(facts(100), report_id="R-late"), replace(facts(110), report_id="R-first"),
-               replace(facts(10, responded_after_min=5), report_id="R-answered")]
+    reports = [facts(100)._replace(report_id="R-late"), facts(110)._replace(report_id="R-first"),
+               facts(10, responded_after_min=5)._replace(report_id="R-answered")]
     v = _all(_inputs(reports=reports))["urgent_least_time_left"]
     assert v.value == 10 * 60 and v.detail["report_id"] == "R-first"
     assert v.detail["waiting"] == 2 and v.status == "warning"  # 10 min < 25 % of 2 h
     assert _all(_inputs(reports=reports))["open_urgent"].detail["report_id"] == "R-first"
-    overdue = _all(_inputs(reports=[replace(facts(150), report_id="R-9")]))
+    overdue = _all(_inputs(reports=[facts(150)._replace(report_id="R-9")]))
     assert overdue["urgent_least_time_left"].value == -30 * 60
     assert overdue["urgent_least_time_left"].status == "alarm"
-    calm = _all(_inputs(reports=[replace(facts(10), report_id="R-1")]))
+    calm = _all(_inputs(reports=[facts(10)._replace(report_id="R-1")]))
     assert calm["urgent_least_time_left"].status == "ok"
     none = _all(_inputs(reports=[]))["urgent_least_time_left"]
     assert none.value is None and none.status == "unknown" and none.detail == {}
@@ -255,7 +255,7 @@ def test_resolved_on_time_against_thanh_hoas_figure():
     on_time = [facts(300, responded_after_min=30, resolved=True) for _ in range(3)]
     v = _all(_inputs(reports=on_time))["resolved_on_time_pct"]
     assert (v.value, v.status, v.detail) == (100.0, "ok", {"resolved": 3, "on_time": 3})
-    late = replace(on_time[0], resolved_at=on_time[0].resolve_due_at + timedelta(minutes=1))
+    late = on_time[0]._replace(resolved_at=on_time[0].resolve_due_at + timedelta(minutes=1))
     v = _all(_inputs(reports=[*on_time, late]))["resolved_on_time_pct"]
     assert (v.value, v.status) == (75.0, "warning")
 
