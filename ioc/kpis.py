@@ -381,6 +381,37 @@ class ReportFacts(NamedTuple):
 
 
 @dataclass(frozen=True)
+class ReportGroup:
+    """The counts of one ward and category's reports over the rollup's days, as `report_daily`
+    keeps them (ioc/db/rollups.py). Those days are over a week old: every urgent report in them
+    is past its 2-hour deadline, so decided."""
+
+    ward: str | None
+    category: str | None
+    received: int
+    decided: int  # urgent reports
+    on_time: int  # of which first answered by their due time
+    resolved: int
+    resolved_on_time: int
+
+
+@dataclass(frozen=True)
+class RolledUp:
+    """Reports received in [start, end) are counted here instead of listed, for the reports of
+    `area` (ward, category; None: all)."""
+
+    start: datetime
+    end: datetime
+    groups: tuple[ReportGroup, ...] = ()
+    response_minutes: tuple[float, ...] = ()  # receipt to first response, of those answered
+    ratings: tuple[int, ...] = ()
+    area: tuple[str | None, str | None] = (None, None)
+
+    def covers(self, ts: datetime) -> bool:
+        return self.start <= ts < self.end
+
+
+@dataclass(frozen=True)
 class SensorInfo:
     """A registered sensor: where it stands and, for a water gauge, its own alert levels."""
 
@@ -420,6 +451,9 @@ class KpiInputs:
     alarms_raised: list[datetime] = field(default_factory=list)  # in the window and 10 min
     alarms_standing: int = 0
     alarms_unacknowledged: int = 0
+    # The part of a long window the daily report rollup covers (its reports are not in
+    # `reports`, but for the open ones, which the window KPIs then skip).
+    rolled_up: RolledUp | None = None
 
 
 def data_as_of(inputs: KpiInputs) -> datetime | None:
@@ -470,13 +504,20 @@ def _target_status(value: float | None, target: Target) -> str:
 
 
 def _sla_kpi(key: str, reports: list[ReportFacts], now: datetime, window: str | None = None,
-             by_area: bool = False) -> Kpi:
-    decided, on_time = answered_in_2h(reports, now)
-    value = _pct(on_time, decided)
-    detail = {"decided": len(decided), "on_time": len(on_time)}
+             by_area: bool = False, groups: tuple[ReportGroup, ...] = ()) -> Kpi:
+    decided_list, on_time_list = answered_in_2h(reports, now)
+    decided = Counter((r.ward, r.category) for r in decided_list)
+    on_time = Counter((r.ward, r.category) for r in on_time_list)
+    for g in groups:
+        if g.decided:
+            decided[(g.ward, g.category)] += g.decided
+            on_time[(g.ward, g.category)] += g.on_time
+    n_decided, n_on_time = decided.total(), on_time.total()
+    value = round(100 * n_on_time / n_decided, 1) if n_decided else None
+    detail = {"decided": n_decided, "on_time": n_on_time}
     if by_area:
-        detail.update(by_ward=_on_time_by(decided, on_time, lambda r: r.ward),
-                      by_category=_on_time_by(decided, on_time, lambda r: r.category))
+        detail.update(by_ward=_on_time_by(decided, on_time, 0),
+                      by_category=_on_time_by(decided, on_time, 1))
     return make(key, value, status=sla_status(value), detail=detail, window=window)
 
 
@@ -488,13 +529,18 @@ def satisfied_share(reports: list[ReportFacts]) -> tuple[float | None, int]:
 
 def report_kpis(reports: list[ReportFacts], now: datetime, window_start: datetime,
                 day_start: datetime, *, window: str | None = None,
-                tz: str = DISPLAY_TZ, warn_share_left: float = 0.25) -> list[Kpi]:
+                tz: str = DISPLAY_TZ, warn_share_left: float = 0.25,
+                rolled_up: RolledUp | None = None) -> list[Kpi]:
     """The citizen-report KPIs. A report counts towards "responded within 2 h" once it is
-    decided: answered, or past its due time unanswered."""
+    decided: answered, or past its due time unanswered. The window KPIs add the rollup's
+    groups, if given, for the days it covers."""
     seen = [r for r in reports if r.received_at <= now]
-    in_window = [r for r in seen if r.received_at >= window_start]
+    in_window = [r for r in seen if r.received_at >= window_start
+                 and not (rolled_up and rolled_up.covers(r.received_at))]
+    groups = rolled_up.groups if rolled_up else ()
     minutes = [(r.first_response_at - r.received_at).total_seconds() / 60
                for r in in_window if r.first_response_at is not None]
+    minutes += rolled_up.response_minutes if rolled_up else ()
     open_urgent = sorted((r for r in reports if r.is_open and r.urgency == "urgent"
                           and r.first_response_at is None), key=lambda r: r.due_at)
     first = open_urgent[0] if open_urgent else None
@@ -502,14 +548,25 @@ def report_kpis(reports: list[ReportFacts], now: datetime, window_start: datetim
     breaches_today = [r for r in reports if day_start <= r.due_at <= now and (
         r.first_response_at is None or r.first_response_at > r.due_at)]
     resolved = [r for r in in_window if r.resolved_at is not None]
-    resolved_on_time = [r for r in resolved if r.resolved_at <= r.resolve_due_at]
+    n_resolved = len(resolved) + sum(g.resolved for g in groups)
+    n_resolved_on_time = (len([r for r in resolved if r.resolved_at <= r.resolve_due_at])
+                          + sum(g.resolved_on_time for g in groups))
     ratings = [r.rating for r in in_window if r.rating is not None]
-    satisfied, rated = satisfied_share(in_window)
+    ratings += rolled_up.ratings if rolled_up else ()
+    rated = len(ratings)
+    satisfied = _pct([x for x in ratings if x >= SATISFIED_RATING], ratings)
     warn_s = warn_share_left * 2 * 3600  # an urgent report's target is 2 h
-    resolved_pct = _pct(resolved_on_time, resolved)
+    resolved_pct = round(100 * n_resolved_on_time / n_resolved, 1) if n_resolved else None
+    by_ward = Counter(r.ward or "?" for r in in_window)
+    by_category = Counter(r.category or "?" for r in in_window)
+    for g in groups:
+        by_ward[g.ward or "?"] += g.received
+        by_category[g.category or "?"] += g.received
+    received = len(in_window) + sum(g.received for g in groups)
 
     kpis = [
-        _sla_kpi("urgent_responded_in_2h_pct", in_window, now, window, by_area=True),
+        _sla_kpi("urgent_responded_in_2h_pct", in_window, now, window, by_area=True,
+                 groups=groups),
         _sla_kpi("urgent_responded_in_2h_pct_today",
                  [r for r in seen if r.received_at >= day_start], now),
         _sla_kpi("urgent_responded_in_2h_pct_7d",
@@ -532,17 +589,15 @@ def report_kpis(reports: list[ReportFacts], now: datetime, window_start: datetim
         make("breaches_today", len(breaches_today), status="alarm" if breaches_today else "ok"),
         make("resolved_on_time_pct", resolved_pct,
              status=_target_status(resolved_pct, RESOLVED_REFERENCE),
-             detail={"resolved": len(resolved), "on_time": len(resolved_on_time)},
+             detail={"resolved": n_resolved, "on_time": n_resolved_on_time},
              window=window),
         make("satisfaction", _round(sum(ratings) / len(ratings), 2) if ratings else None,
              detail={"ratings": len(ratings), "satisfied_pct": satisfied}, window=window),
         make("satisfied_pct", satisfied, status=_target_status(satisfied, SATISFACTION_TARGET),
              detail={"ratings": rated}, window=window),
         make("reports_24h", len([r for r in seen if now - r.received_at <= timedelta(hours=24)])),
-        make("reports_by_ward", len(in_window),
-             detail=dict(Counter(r.ward or "?" for r in in_window)), window=window),
-        make("reports_by_category", len(in_window),
-             detail=dict(Counter(r.category or "?" for r in in_window)), window=window),
+        make("reports_by_ward", received, detail=dict(by_ward), window=window),
+        make("reports_by_category", received, detail=dict(by_category), window=window),
         trend_kpi(seen, now, tz),
     ]
     # No value means no data yet: never show it as "ok".
@@ -573,10 +628,15 @@ def trend_kpi(reports: list[ReportFacts], now: datetime, tz: str = DISPLAY_TZ) -
     return make("trend_7d", sum(d["received"] for d in days), detail={"days": days})
 
 
-def _on_time_by(decided: list[ReportFacts], on_time: list[ReportFacts], group) -> dict:
-    """{group: {decided, on_time, pct}}: the 2-hour figure per ward or category ("?": unknown)."""
-    counts = Counter(group(r) or "?" for r in decided)
-    hits = Counter(group(r) or "?" for r in on_time)
+def _on_time_by(decided: Counter, on_time: Counter, part: int) -> dict:
+    """{group: {decided, on_time, pct}}: the 2-hour figure per ward (part 0 of the counters'
+    (ward, category) keys) or category (part 1); "?": unknown."""
+    counts: Counter = Counter()
+    hits: Counter = Counter()
+    for key, n in decided.items():
+        counts[key[part] or "?"] += n
+    for key, n in on_time.items():
+        hits[key[part] or "?"] += n
     return {g: {"decided": n, "on_time": hits[g], "pct": round(100 * hits[g] / n, 1)}
             for g, n in sorted(counts.items())}
 
@@ -585,9 +645,14 @@ def only_area(inputs: KpiInputs, ward: str | None = None,
               category: str | None = None) -> KpiInputs:
     """The inputs with only the reports of one ward and/or category (sensors and cameras stay:
     they are the city's, not a ward's)."""
-    return replace(inputs, reports=[r for r in inputs.reports
-                                    if (ward is None or r.ward == ward)
-                                    and (category is None or r.category == category)])
+    def mine(r: ReportFacts | ReportGroup) -> bool:
+        return (ward is None or r.ward == ward) and (category is None or r.category == category)
+
+    rolled = inputs.rolled_up
+    if rolled is not None and rolled.area != (ward, category):
+        raise ValueError(f"the rollup was read for {rolled.area}, not for {(ward, category)}: "
+                         "give kpi_inputs the area")
+    return replace(inputs, reports=[r for r in inputs.reports if mine(r)])
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:
@@ -739,7 +804,7 @@ def compute(inputs: KpiInputs, now: datetime, *, window_start: datetime, day_sta
 
     return [
         *report_kpis(inputs.reports, now, window_start, day_start, window=window, tz=tz,
-                     warn_share_left=warn_share_left),
+                     warn_share_left=warn_share_left, rolled_up=inputs.rolled_up),
         make("aqi_max", aqi, status=aqi_status(aqi),
              detail={"band": aqi_words[0], "band_vi": aqi_words[1], "band_en": aqi_words[2]}),
         aqi_by_ward(inputs, now, sensor_stale),

@@ -220,9 +220,10 @@ class PersistenceSink:
                     else:
                         writes.insert_new(conn, table.name, table.columns, rows)
             if new_report_events:
-                report_state.fold(
+                days = report_state.fold(
                     conn, [e for e in new_report_events if isinstance(e, ev.CitizenReport)],
                     [e for e in new_report_events if not isinstance(e, ev.CitizenReport)])
+                rollups.recount_report_days(conn, days)
             if new_alarm_events:
                 alarm_state.fold(conn, new_alarm_events)
 

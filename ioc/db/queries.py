@@ -8,27 +8,41 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from ioc.aqi import NOWCAST_HOURS
-from ioc.kpis import KpiInputs, Reading, ReportFacts, SensorInfo, TrafficWindow
+from ioc.kpis import (
+    KpiInputs,
+    Reading,
+    ReportFacts,
+    ReportGroup,
+    RolledUp,
+    SensorInfo,
+    TrafficWindow,
+)
 from ioc.sensors import UNREGISTERED
 
 
 def kpi_inputs(conn: sa.Connection, sensor_ids: list[str], camera_ids: list[str],
-               since: datetime, now: datetime,
-               camera_wards: dict[str, str] | None = None) -> KpiInputs:
+               since: datetime, now: datetime, camera_wards: dict[str, str] | None = None,
+               ward: str | None = None, category: str | None = None) -> KpiInputs:
+    """What the KPIs need at `now` for the window from `since`; `ward` and `category` narrow the
+    rollup's part (kpis.only_area narrows the rest)."""
     latest = [Reading(r.sensor_id, r.kind, r.value, r.ts) for r in conn.execute(sa.text(
         "SELECT sensor_id, kind, value, ts FROM sensor_latest"))]
     cameras = {r.camera_id: r.ts for r in conn.execute(sa.text(
         "SELECT camera_id, ts FROM camera_snapshots"))}
     # also today's breaches, the 24 h count, the 7-day figures and the 7 local days of trends
-    earliest = min(since, now - timedelta(days=8))
+    recent = now - RECENT
+    rolled = rolled_up(conn, since, recent, ward, category)
     # Tuples in ReportFacts' field order: on a month of history this is tens of thousands of
-    # rows, and building them by name costs more than the query.
+    # rows, and building them by name costs more than the query. The days the rollup covers
+    # are skipped, but for their open reports.
     reports = [ReportFacts(*r) for r in conn.execute(sa.text(
         "SELECT s.received_at, s.urgency, s.due_at, s.first_response_at, s.resolved_at, "
         "s.resolve_due_at, s.is_open, s.rating, coalesce(s.category, r.category_hint), r.ward, "
         "s.report_id FROM report_state s JOIN citizen_reports r USING (report_id) "
-        "WHERE s.received_at >= :since OR s.is_open OR s.due_at >= :since"),
-        {"since": earliest}).all()]
+        "WHERE (s.received_at >= :since AND NOT (s.received_at >= :from AND s.received_at < :to))"
+        " OR s.is_open OR s.due_at >= :recent"),
+        {"since": min(since, recent), "recent": recent, "from": rolled.start if rolled else now,
+         "to": rolled.end if rolled else now}).all()]
     raised = list(conn.execute(sa.text(
         "SELECT raised_at FROM alarms WHERE raised_at > :since AND raised_at <= :now"),
         {"since": min(since, now - timedelta(minutes=10)), "now": now}).scalars())
@@ -41,7 +55,35 @@ def kpi_inputs(conn: sa.Connection, sensor_ids: list[str], camera_ids: list[str]
                      pm_hourly=pm_hourly_means(conn, now), traffic=traffic_latest(
                          conn, now - timedelta(hours=1)), camera_wards=camera_wards or {},
                      alarms_raised=raised, alarms_standing=standing,
-                     alarms_unacknowledged=unacked)
+                     alarms_unacknowledged=unacked, rolled_up=rolled)
+
+
+RECENT = timedelta(days=8)  # always read report by report: the 7-day figures and trends
+
+
+def rolled_up(conn: sa.Connection, since: datetime, recent: datetime, ward: str | None = None,
+              category: str | None = None) -> RolledUp | None:
+    """The whole UTC days of [since, recent) from the daily report rollup, if there are any,
+    for the reports of one ward and/or category if given."""
+    start = since.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if start < since:
+        start += timedelta(days=1)
+    end = recent.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if start >= end:
+        return None
+    days = ("FROM report_daily WHERE day >= :start AND day < :end "
+            "AND (CAST(:ward AS text) IS NULL OR ward = :ward) "
+            "AND (CAST(:category AS text) IS NULL OR category = :category)")
+    args = {"start": start.date(), "end": end.date(), "ward": ward, "category": category}
+    groups = tuple(ReportGroup(r.ward or None, r.category or None, *r[2:]) for r in conn.execute(
+        sa.text("SELECT ward, category, sum(received), sum(decided), sum(on_time), "
+                f"sum(resolved), sum(resolved_on_time) {days} GROUP BY ward, category"), args))
+    minutes = conn.execute(sa.text(
+        f"SELECT array_agg(m) FROM (SELECT unnest(response_minutes) AS m {days}) d"),
+        args).scalar() or ()
+    ratings = conn.execute(sa.text(
+        f"SELECT array_agg(x) FROM (SELECT unnest(ratings) AS x {days}) d"), args).scalar() or ()
+    return RolledUp(start, end, groups, tuple(minutes), tuple(ratings), (ward, category))
 
 
 def sensor_registry(conn: sa.Connection) -> list[SensorInfo]:

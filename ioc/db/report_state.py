@@ -11,6 +11,7 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import fields
+from datetime import UTC, date
 
 import psycopg
 from psycopg.rows import dict_row
@@ -55,8 +56,9 @@ def _to_row(r: lc.Report) -> tuple:
 
 
 def fold(conn: psycopg.Connection, new_reports: Iterable[ev.CitizenReport],
-         new_events: Iterable[ev.ReportTriaged | ev.ReportEvent]) -> int:
-    """Fold newly stored reports and events into report_state. Caller holds the transaction."""
+         new_events: Iterable[ev.ReportTriaged | ev.ReportEvent]) -> set[date]:
+    """Fold newly stored reports and events into report_state. Caller holds the transaction.
+    Returns the UTC days the changed reports were received on (for the daily rollup)."""
     reports = {r.report_id: lc.Report(r.report_id, r.ts, updated_at=r.ts) for r in new_reports}
     new_events = list(new_events)
     # Topics are not ordered with each other: a report's triage or actions may have been stored
@@ -95,7 +97,7 @@ def fold(conn: psycopg.Connection, new_reports: Iterable[ev.CitizenReport],
             cur.executemany("UPDATE report_events SET outcome = %s, refusal = %s "
                             "WHERE event_id = %s", verdicts)
     if not reports:
-        return 0
+        return set()
     cols = ", ".join(STATE_COLUMNS)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in STATE_COLUMNS if c != "report_id")
     placeholders = ", ".join(["%s"] * len(STATE_COLUMNS))
@@ -104,7 +106,7 @@ def fold(conn: psycopg.Connection, new_reports: Iterable[ev.CitizenReport],
             f"INSERT INTO report_state ({cols}) VALUES ({placeholders}) "
             f"ON CONFLICT (report_id) DO UPDATE SET {updates}",
             [_to_row(r) for r in reports.values()])
-    return len(reports)
+    return {r.received_at.astimezone(UTC).date() for r in reports.values()}
 
 
 def _stored_events(conn: psycopg.Connection, report_ids: list[str],

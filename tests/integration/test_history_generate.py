@@ -3,7 +3,7 @@ simulated past, and a second run that stores nothing new."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from ioc import cli
 from ioc.api.main import create_app
 from ioc.clock import FakeClock
+from ioc.db import queries
 from ioc.db.session import connect
 
 pytestmark = pytest.mark.integration
@@ -66,6 +67,25 @@ def test_a_day_and_a_half_of_history_is_a_lived_in_city_and_is_stored_once(setti
         body = client.get("/api/kpis").json()
     kpi = {k["key"]: k for k in body["kpis"]}["urgent_responded_in_2h_pct"]
     assert kpi["value"] is not None and kpi["detail"]["decided"] > 0
+
+    # Twelve days on, a 30-day window reads these days from the daily rollup: the same KPIs,
+    # for the city and for one ward, as when every report is read one by one.
+    later = FakeClock(UNTIL + timedelta(days=12))
+    def kpis_30d(**area) -> dict:
+        with TestClient(create_app(settings, clock=later)) as client:
+            answer = client.get("/api/kpis", params={"window": "30d", **area})
+        assert answer.status_code == 200, answer.text
+        return {k["key"]: (k["value"], k["detail"]) for k in answer.json()["kpis"]}
+
+    with connect(settings) as conn:
+        ward = conn.execute("SELECT ward FROM citizen_reports WHERE ward IS NOT NULL "
+                            "LIMIT 1").fetchone()[0]
+        assert conn.execute("SELECT sum(received) FROM report_daily").fetchone()[0] \
+            == len(reports)
+    rolled = kpis_30d(), kpis_30d(ward=ward)
+    assert rolled[0]["urgent_responded_in_2h_pct"][1]["decided"] > 0
+    monkeypatch.setattr(queries, "RECENT", timedelta(days=40))  # no rollup: all one by one
+    assert (kpis_30d(), kpis_30d(ward=ward)) == rolled
 
     second = runner.invoke(cli.app, ARGS)
     assert second.exit_code == 0, second.output

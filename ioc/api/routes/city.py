@@ -56,7 +56,8 @@ def get_kpis(db: DbDep, clock: ClockDep, settings: SettingsDep,
     cameras = city.cameras[:settings.cameras]
     inputs = kpis.only_area(queries.kpi_inputs(db, [s.id for s in city.sensors],
                                                [c.id for c in cameras], span.start, now,
-                                               camera_wards={c.id: c.ward for c in cameras}),
+                                               camera_wards={c.id: c.ward for c in cameras},
+                                               ward=ward, category=category),
                             ward, category)
     day_start = kpis.local_day_start(now, settings.display_tz)
     policy = load_policy()
