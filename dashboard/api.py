@@ -106,7 +106,7 @@ class CityApi:
     """Thread-safe client for one API base URL (waitress serves callbacks on several threads)."""
 
     def __init__(self, base_url: str, timeout_s: float = 2.5, city_ttl_s: float = 60.0,
-                 transport: httpx.BaseTransport | None = None):
+                 transport: httpx.BaseTransport | None = None, kpis_ttl_s: float = 1.0):
         self.base_url = base_url.rstrip("/")
         self._client = httpx.Client(base_url=self.base_url, timeout=timeout_s,
                                     headers={"Accept": "application/json"},
@@ -117,6 +117,12 @@ class CityApi:
         self._city_ttl_s = city_ttl_s
         self._city: tuple[float, CityModel | str] | None = None  # str: why not one
         self._city_lock = threading.Lock()
+        # The KPIs are the city's, the same for every viewer: fetched at most once a second
+        # (single flight: viewers asking meanwhile wait for that answer), so ten walls cost
+        # what one does. The wall's own refresh is slower than this.
+        self._kpis_ttl_s = kpis_ttl_s
+        self._kpis: dict[float, tuple[float, models.KpiReport]] = {}
+        self._kpis_lock = threading.Lock()
 
     def _get(self, path: str, **params: Any) -> httpx.Response:
         try:
@@ -149,7 +155,13 @@ class CityApi:
         return kept[1]
 
     def kpis(self, window_h: float = 24) -> models.KpiReport:
-        return self._read("/api/kpis", _KPIS, window_h=window_h)
+        with self._kpis_lock:
+            kept = self._kpis.get(window_h)
+            if kept is not None and time.monotonic() - kept[0] < self._kpis_ttl_s:
+                return kept[1]
+            report = self._read("/api/kpis", _KPIS, window_h=window_h)
+            self._kpis[window_h] = (time.monotonic(), report)
+            return report
 
     def sensors_latest(self) -> list[models.LatestReading]:
         return self._read("/api/sensors/latest", _READINGS)

@@ -166,6 +166,10 @@ def run(reports: int, console: Console, history_days: int = 0,
            f"page updates p50 {_ms(wall['updates'], 50):.0f} ms, "
            f"p95 {_ms(wall['updates'], 95):.0f} ms ({len(wall['updates'])} in 20 s; "
            f"target p95 ≤ 500 ms)")
+    yield (f"/wall viewers, 1-s refresh {wall['viewers']['carried']} carried (p95 ≤ 500 ms, "
+           "none behind): " + ", ".join(f"{x['viewers']} → p95 {x['p95_ms']} ms"
+                                        + (f", {x['behind']} late" if x["behind"] else "")
+                                        for x in wall["viewers"]["steps"]))
     yield f"filter chip                 p50 {_ms(chip, 50):.0f} ms, max {max(chip) * 1000:.0f} ms"
     yield f"dismiss the alert           {b['dismiss_s'] * 1000:.0f} ms"
     yield (f"SUMMARY dashboard open_reports={reports} intake_reports_per_s={intake_per_s:.0f} "
@@ -182,7 +186,8 @@ def run(reports: int, console: Console, history_days: int = 0,
            f"history_days={history_days} "
            + " ".join(f"kpis_{w}_p95_ms={_ms(v, 95):.0f}" for w, v in windows.items())
            + f" wall_update_p50_ms={_ms(wall['updates'], 50):.0f} "
-           f"wall_update_p95_ms={_ms(wall['updates'], 95):.0f}")
+           f"wall_update_p95_ms={_ms(wall['updates'], 95):.0f} "
+           f"wall_viewers_carried={wall['viewers']['carried']}")
 
 
 def _wall(dashboard_url: str, console: Console) -> dict:
@@ -196,8 +201,14 @@ def _wall(dashboard_url: str, console: Console) -> dict:
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         page = browser.new_page(viewport={"width": 1920, "height": 1080})
         updates: list[float] = []
-        page.on("requestfinished", lambda r: updates.append(r.timing["responseEnd"] / 1000)
-                if "_dash-update-component" in r.url else None)
+        bodies: list[str] = []  # what the page's callbacks sent: the viewers replay them
+
+        def finished(r) -> None:
+            if "_dash-update-component" in r.url:
+                updates.append(r.timing["responseEnd"] / 1000)
+                bodies.append(r.post_data or "")
+
+        page.on("requestfinished", finished)
         t0 = time.perf_counter()
         page.goto(f"{dashboard_url}/wall?kiosk=1&rotate=5")
         page.wait_for_selector("#wall-tiles .kpi-tile", timeout=60_000)
@@ -206,7 +217,63 @@ def _wall(dashboard_url: str, console: Console) -> dict:
         updates.clear()
         page.wait_for_timeout(20_000)
         browser.close()
-    return {"ready_s": ready, "updates": updates}
+    return {"ready_s": ready, "updates": updates,
+            "viewers": _viewers(f"{dashboard_url}/_dash-update-component", bodies, console)}
+
+
+VIEWER_TARGET_P95_S = 0.5
+
+
+def _viewers(url: str, bodies: list[str], console: Console, seconds: int = 10) -> dict:
+    """How many /wall viewers at a 1-s refresh the dashboard carries: each viewer sends, every
+    second, the callbacks a real /wall page sent in one second (recorded in Chromium); doubling
+    the viewers until an update's p95 passes 500 ms or viewers fall behind their refresh."""
+    if not bodies:
+        return {"carried": 0, "steps": []}
+    per_s = max(1, round(len(bodies) / 20))
+    steps, carried, viewers = [], 0, 1
+    while viewers <= 256:
+        console.print(f"{viewers} /wall viewers at a 1-s refresh …")
+        times, behind = _viewer_load(url, bodies, viewers, per_s, seconds)
+        p95 = _ms(times, 95)
+        steps.append({"viewers": viewers, "p95_ms": round(p95), "behind": behind})
+        if p95 > VIEWER_TARGET_P95_S * 1000 or behind:
+            break
+        carried = viewers
+        viewers *= 2
+    return {"carried": carried, "steps": steps}
+
+
+def _viewer_load(url: str, bodies: list[str], viewers: int, per_s: int,
+                 seconds: int) -> tuple[list[float], int]:
+    """`viewers` threads, each sending `per_s` callbacks every second for `seconds`: the round
+    trips, and how many seconds' refreshes ended after the next one was due."""
+    times: list[float] = []
+    late = [0]
+    lock = threading.Lock()
+
+    def viewer(k: int) -> None:
+        with httpx.Client(timeout=10) as client:
+            start = time.perf_counter() + k / viewers  # spread across the second
+            for tick in range(seconds):
+                due = start + tick
+                time.sleep(max(0.0, due - time.perf_counter()))
+                for i in range(per_s):
+                    body = bodies[(k + tick * per_s + i) % len(bodies)]
+                    t0 = time.perf_counter()
+                    client.post(url, content=body, headers={"Content-Type": "application/json"})
+                    with lock:
+                        times.append(time.perf_counter() - t0)
+                if time.perf_counter() > due + 1:
+                    with lock:
+                        late[0] += 1
+
+    threads = [threading.Thread(target=viewer, args=(k,)) for k in range(viewers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return times, late[0]
 
 
 URGENT = "Cháy lớn ở kho hàng số {n}, khói đen, có người mắc kẹt bên trong"

@@ -121,6 +121,20 @@ def test_a_kpi_report_with_a_renamed_field_is_unavailable():
         api.kpis()
 
 
+def test_viewers_within_a_second_share_one_kpi_fetch(monkeypatch):
+    fake = FakeApi(api__kpis=kpis_json(KPI))
+    api = fake.client()
+    now = [100.0]
+    monkeypatch.setattr(api_module.time, "monotonic", lambda: now[0])
+    first = api.kpis()
+    now[0] += 0.5
+    assert api.kpis() is first and fake.calls == ["/api/kpis"]
+    api.kpis(window_h=168)  # another window is another answer
+    now[0] += 0.6
+    api.kpis()
+    assert fake.calls == ["/api/kpis"] * 3
+
+
 def test_kpis_are_the_cores_own_dataclass():
     [kpi] = FakeApi(api__kpis=kpis_json(KPI)).client().kpis().kpis
     assert (kpi.key, kpi.value, kpi.detail) == ("aqi_max", 42, {"band": "good"})
