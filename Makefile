@@ -4,8 +4,12 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Training the vision model needs torch and Ultralytics (GBs): its own environment, never the
+# one the city runs in.
+TRAIN_VENV := .venv-train
+TRAIN_STAMP := $(TRAIN_VENV)/.installed
 
-.PHONY: run test test-unit test-integration test-browser install browser bench clean
+.PHONY: run test test-unit test-integration test-browser install browser bench clean model
 
 run: $(STAMP)
 	$(BIN)/ioc up
@@ -17,7 +21,23 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	@# supervision and trackers ask for the desktop OpenCV, which needs libGL and shares the
+	@# cv2 folder with the headless one: keep only the headless build, whole.
+	$(BIN)/pip uninstall --quiet --yes opencv-python
+	$(BIN)/pip install --quiet --force-reinstall --no-deps opencv-python-headless==5.0.0.93
 	touch $(STAMP)
+
+$(TRAIN_STAMP): pyproject.toml
+	test -x $(TRAIN_VENV)/bin/python || $(PY) -m venv $(TRAIN_VENV)
+	$(TRAIN_VENV)/bin/pip install --quiet --upgrade pip
+	$(TRAIN_VENV)/bin/pip install --quiet -e '.[train]'
+	$(TRAIN_VENV)/bin/pip uninstall --quiet --yes opencv-python
+	$(TRAIN_VENV)/bin/pip install --quiet --force-reinstall --no-deps opencv-python-headless==5.0.0.93
+	touch $(TRAIN_STAMP)
+
+# Reproduces analytics/vision/model/ (the committed detector and its metrics) on the CPU.
+model: $(TRAIN_STAMP)
+	$(TRAIN_VENV)/bin/ioc vision train
 
 # Headless Chromium for the browser tests comes from Debian (never a downloaded browser).
 browser:
@@ -35,4 +55,4 @@ bench: $(STAMP)
 	$(BIN)/ioc bench ingest
 
 clean:
-	rm -rf $(VENV) .data test-artifacts
+	rm -rf $(VENV) $(TRAIN_VENV) .data test-artifacts

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from analytics.triage.cli import TriageCommands
+from analytics.vision.cli import VisionCommands
 from ioc.config import Settings, describe, get_settings
 from ioc.logging import setup_logging
 
@@ -59,7 +60,40 @@ def _write_training_set(path: Path, *, seed: int, count: int) -> int:
     return write_training_set(path, seed=seed, count=count)
 
 
+def _write_vision_dataset(root: Path, **kw) -> Path:
+    from simulators.vision_data import write_yolo_dataset
+
+    return write_yolo_dataset(root, **kw)
+
+
+def _simulated_views():
+    """The simulated cameras' views from the renderer's own geometry: the count line, the
+    carriageway over the distances the camera sees well, the image-to-ground homography."""
+    import numpy as np
+
+    from ioc.camera_views import CameraView
+    from ioc.city import load_city
+    from simulators.cameras import CameraSim
+
+    views = []
+    for camera in load_city().cameras:
+        view = CameraSim(camera, seed=0, warm_up_s=0).view
+        street, (near, far) = view.scene.street, view.view_m
+        corners = np.array([[street.left_m, near], [street.right_m, near],
+                            [street.right_m, far], [street.left_m, far]])
+        road = view.cam.ground_to_pixels(corners)
+        w, h = view.cam.width, view.cam.height
+        road = np.clip(road, [0, 0], [w, h])
+        views.append(CameraView(
+            camera_id=camera.id, width=w, height=h, count_line=view.count_line,
+            road=tuple((round(float(x), 1), round(float(y), 1)) for x, y in road),
+            ground_from_image=tuple(tuple(float(f"{v:.6g}") for v in row)
+                                    for row in np.asarray(view.homography))))
+    return views
+
+
 app.add_typer(TriageCommands(_write_training_set, settings_or_exit, fail).app(), name="triage")
+VisionCommands(settings_or_exit, fail, _write_vision_dataset, _simulated_views).register(app)
 
 
 @app.command()
@@ -85,7 +119,8 @@ def up() -> None:
 
 
 @app.command()
-def worker(name: Annotated[str, typer.Argument(help="persistence, triage or sensors")]) -> None:
+def worker(name: Annotated[str, typer.Argument(
+        help="persistence, triage, sensors or vision")]) -> None:
     """Run one worker (a consumer-group member) until SIGTERM."""
     from ioc.worker import stop_on_signals
 
@@ -93,12 +128,21 @@ def worker(name: Annotated[str, typer.Argument(help="persistence, triage or sens
     setup_logging(settings.log_level, name)
     if name == "persistence":
         from ioc.persistence import make_worker
+    elif name == "vision":
+        from analytics.vision.detector import ModelError
+        from analytics.vision.worker import make_worker
+
+        try:
+            make_worker(settings).run(stop_on_signals())
+        except ModelError as exc:
+            fail(str(exc))
+        return
     elif name == "triage":
         from analytics.triage.worker import make_worker
     elif name == "sensors":
         from analytics.sensors.worker import make_worker
     else:
-        fail(f"unknown worker {name!r}; known: persistence, triage, sensors")
+        fail(f"unknown worker {name!r}; known: persistence, triage, sensors, vision")
     stop = stop_on_signals()
     make_worker(settings).run(stop)
 

@@ -59,6 +59,16 @@ class Settings(BaseSettings):
         "starts, as received before it: the queue opens with a shift's worth of open reports")
     camera_fps: float = Field(1.0, ge=0, description="Frames per second per simulated camera")
     cameras: int = Field(4, ge=0, le=16, description="Simulated cameras (the city model has 16)")
+    vision_model: Path | None = Field(
+        None, description="The vision worker's detector: an Ultralytics YOLO detection model "
+        "exported to ONNX (`yolo export format=onnx`); default the shipped traffic model "
+        "(analytics/vision/model/traffic-yolo.onnx)")
+    vision_class_map: Path | None = Field(
+        None, description="JSON object mapping the model's class names to person, bicycle, car, "
+        "motorcycle, bus, truck (e.g. for a COCO model); default: names that match are kept")
+    vision_conf: float = Field(0.3, gt=0, lt=1, description="Least detection score kept")
+    vision_window_s: float = Field(
+        60.0, ge=10, le=3600, description="Event-time window of the traffic metrics per camera")
     simulate: bool = Field(True, description="Run the simulators under `ioc up`")
     history_days: int = Field(
         1, ge=0, le=90, description="Days of the city's past `ioc up` stores on its first start "

@@ -48,6 +48,17 @@ class CameraFrame(Event):
     height: int = Field(gt=0, le=8192)
 
 
+class Snapshot(Event):
+    """An annotated frame kept as an alarm's evidence. Like a camera frame, the JPEG travels as
+    the Kafka value and these fields as headers; `event_id` is what `Alarm.evidence_ref` names."""
+
+    camera_id: str = Field(min_length=1, max_length=64)
+    frame_seq: int = Field(ge=0)
+    width: int = Field(gt=0, le=8192)
+    height: int = Field(gt=0, le=8192)
+    caption: str = Field("", max_length=300)
+
+
 class SensorKind(StrEnum):
     PM25 = "pm25"
     PM10 = "pm10"

@@ -1,7 +1,8 @@
 """Kafka plumbing: producer and consumer factories, topic creation, and the serde.
 
-The topic owns the serde: every topic's value is its event model as JSON, except camera frames,
-whose value is the JPEG and whose metadata rides in the `ioc-meta` header.
+The topic owns the serde: every topic's value is its event model as JSON, except the JPEG topics
+(camera frames, vision snapshots), whose value is the JPEG and whose event rides in the
+`ioc-meta` header.
 """
 
 from __future__ import annotations
@@ -49,9 +50,9 @@ class Encoded:
 
 def encode(topic: tp.Topic, event: ev.Event, payload: bytes | None = None) -> Encoded:
     key = topic.key_of(event).encode()
-    if topic is tp.CAMERA_FRAMES:
+    if topic.jpeg:
         if payload is None:
-            raise ValueError("a camera frame needs its JPEG bytes as payload")
+            raise ValueError(f"a {topic.name} message needs its JPEG bytes as payload")
         return Encoded(key, payload, [(META_HEADER, event.model_dump_json().encode())])
     return Encoded(key, event.model_dump_json().encode(), [])
 
@@ -63,12 +64,13 @@ def decode(topic: tp.Topic, value: bytes | None, headers: list[tuple[str, bytes]
     if len(value) > ev.MAX_MESSAGE_BYTES:
         raise Undecodable(f"message is {len(value)} bytes, over the {ev.MAX_MESSAGE_BYTES} limit")
     raw = value
-    if topic is tp.CAMERA_FRAMES:
+    if topic.jpeg:
+        what = "camera frame" if topic is tp.CAMERA_FRAMES else "snapshot"
         meta = dict(headers or []).get(META_HEADER)
         if meta is None:
-            raise Undecodable(f"camera frame without its '{META_HEADER}' header")
+            raise Undecodable(f"{what} without its '{META_HEADER}' header")
         if not value.startswith(b"\xff\xd8"):
-            raise Undecodable("camera frame value is not a JPEG (missing FF D8 start marker)")
+            raise Undecodable(f"{what} value is not a JPEG (missing FF D8 start marker)")
         raw = meta
     # PostgreSQL text cannot hold NUL: refuse it here, not in the writer. The byte test is a
     # cheap filter; only a decoded string tells a NUL from the six characters "\\u0000".

@@ -53,6 +53,11 @@ def _frame(m: Message) -> tuple:
     return (e.camera_id, e.event_id, e.ts, e.seq, e.width, e.height, m.value)
 
 
+def _snapshot(m: Message) -> tuple:
+    e: ev.Snapshot = m.event
+    return (e.event_id, e.ts, e.camera_id, e.frame_seq, e.width, e.height, e.caption, m.value)
+
+
 def _report(m: Message) -> tuple:
     e: ev.CitizenReport = m.event
     return (e.report_id, e.event_id, e.ts, e.text, e.lang, e.lat, e.lon, e.ward, e.address,
@@ -136,6 +141,10 @@ TABLES: dict[str, list[Table]] = {
         Table("traffic_metrics", ("event_id", "ts", "camera_id", "window_start", "counts",
                                   "crossings", "occupancy", "congestion_index",
                                   "average_speed_kmh"), _traffic, partitioned=True),
+    ],
+    tp.VISION_SNAPSHOTS.name: [
+        Table("vision_snapshots", ("event_id", "ts", "camera_id", "frame_seq", "width", "height",
+                                   "caption", "jpeg"), _snapshot),
     ],
     tp.ALERTS.name: [
         Table("alarm_events", ("event_id", "ts", "source_id", "source_kind", "alarm_type",

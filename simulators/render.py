@@ -1,359 +1,425 @@
-"""Draws synthetic traffic-camera frames: a street seen from the side, road users, exact boxes.
+"""Draws synthetic traffic-camera frames through a pinhole camera, with exact visible boxes.
 
-The one module that draws. It knows nothing of time or traffic: give it actors (class, row,
-position, size, colours) and a daylight level, get back the image and a tight box per actor.
-Every shape of an actor stays inside its box and touches each of its edges, so the boxes are
-exact ground truth for training and for checking the vision stage.
+The one module that draws frames. It knows nothing of time or traffic: give it road users placed
+on the ground (`Placed`) and get back the image and, per road user, the tight box of the pixels
+it shows. Road users are drawn far to near (painter's order), each also into a label image, so
+a box covers what is visible, not what is hidden behind a bus; a road user less than
+`MIN_VISIBLE` visible or under `MIN_BOX_PX` is no ground truth.
+
+The static street comes from `camera_backdrop`, lit and graded once per look and cached; what
+changes per frame is the road users, lamps, rain streaks, noise, blur and the JPEG.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 import cv2
 import numpy as np
 
-CLASSES = ("person", "bicycle", "car", "motorcycle", "bus", "truck")
-BGR = tuple[int, int, int]
+from simulators.camera_backdrop import draw_backdrop, plan_street
+from simulators.camera_batch import Batch, Item
+from simulators.camera_bodies import HEAD, Body
+from simulators.camera_light import Light
+from simulators.camera_scene import Look, Pinhole, Scene
 
-# (length, height) in pixels at row scale 1.0 on a 360-pixel-high frame (about 24 px per metre).
-BASE_SIZE: dict[str, tuple[float, float]] = {
-    "person": (14, 42), "bicycle": (40, 42), "motorcycle": (46, 40),
-    "car": (106, 38), "bus": (240, 76), "truck": (180, 72),
-}
+CLASSES = ("person", "bicycle", "car", "motorcycle", "bus", "truck")  # the model's class ids
+MIN_VISIBLE = 0.3
+MIN_BOX_PX = 4
+SPECK_PX = 8  # road users this small on screen are drawn as one shape
+# Fogged to less than this share of its contrast, a road user is drawn but is no ground truth;
+# a big one (MIN_CONTRAST_PX tall) still shows down to half of that.
+MIN_CONTRAST, MIN_CONTRAST_PX = 0.3, 20
 
 
 class GroundTruth(NamedTuple):
+    """A visible road user's tight box in pixels (x2, y2 exclusive) and its track."""
+
     cls: str
     x1: int
     y1: int
     x2: int
     y2: int
+    track_id: int = 0
 
 
 @dataclass(frozen=True)
-class Row:
-    """A line road users travel along: a sidewalk or a lane; far rows are higher and smaller."""
+class Placed:
+    """A road user where it stands in this frame."""
 
-    kind: Literal["walk", "moto", "mixed"]
-    direction: int  # +1: moving right, -1: moving left
-    base_y: int  # where wheels and feet touch the ground
-    scale: float
-
-
-@dataclass(frozen=True)
-class Layout:
-    width: int
-    height: int
-    rows: tuple[Row, ...]
-    road_top: int
-    road_bottom: int
-    skyline: int  # bottom of the buildings, top of the far sidewalk
-
-    @classmethod
-    def for_size(cls, width: int = 640, height: int = 360) -> Layout:
-        k = height / 360  # designed at 360 px high; everything vertical scales with it
-        spec = [("walk", -1, 121, .70), ("walk", 1, 126, .72), ("moto", -1, 152, .78),
-                ("moto", -1, 168, .80), ("mixed", -1, 208, .86), ("mixed", 1, 252, .94),
-                ("moto", 1, 282, 1.0), ("moto", 1, 298, 1.02), ("walk", -1, 340, 1.10),
-                ("walk", 1, 352, 1.12)]
-        rows = tuple(Row(kind, d, round(y * k), s * k) for kind, d, y, s in spec)
-        return cls(width, height, rows, round(128 * k), round(312 * k), round(100 * k))
-
-    def footprint(self, cls: str, size: float, row: int) -> tuple[float, float]:
-        length, height = BASE_SIZE[cls]
-        s = size * self.rows[row].scale
-        return length * s, height * s
+    body: Body
+    x: float
+    y: float
+    heading: float  # radians: 0 drives along +Y, pi/2 along +X
+    track_id: int
+    phase: float = 0.0  # walking or pedalling, 0..1
+    braking: bool = False
+    lights: bool = False
 
 
-@dataclass(frozen=True)
-class Actor:
-    cls: str
-    row: int
-    x: float  # centre, pixels
-    size: float = 1.0  # variation around the class's base size
-    colour: BGR = (180, 180, 180)
-    accent: BGR = (40, 40, 40)  # helmet, cargo box, stripe
-    style: int = 0  # random bits for details: a passenger, a conical hat, a roof sign
-    facing: int = 1  # +1 faces right; a wrong-way rider faces against the row
-    step: float = 0.0  # walking / pedalling phase, 0..1
-
-    def box(self, layout: Layout) -> tuple[int, int, int, int]:
-        length, height = layout.footprint(self.cls, self.size, self.row)
-        y2 = layout.rows[self.row].base_y
-        x1 = round(self.x - length / 2)
-        return x1, round(y2 - height), x1 + max(2, round(length)), y2
-
-
-class _Mapper:
-    """Maps actor-relative (u, v) to pixels: u 0 = back, 1 = front; v 0 = top, 1 = bottom."""
-
-    def __init__(self, box: tuple[int, int, int, int], facing: int) -> None:
-        self.x1, self.y1, self.x2, self.y2 = box
-        self.w, self.h = self.x2 - self.x1, self.y2 - self.y1
-        self.facing = facing
-
-    def p(self, u: float, v: float) -> tuple[int, int]:
-        x = self.x1 + u * self.w if self.facing > 0 else self.x2 - u * self.w
-        return round(x), round(self.y1 + v * self.h)
-
-    def poly(self, *uv: tuple[float, float]) -> np.ndarray:
-        return np.array([self.p(u, v) for u, v in uv], np.int32)
+def _label_boxes(label: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """Pixel count and tight box (x1, y1, x2, y2; x2, y2 exclusive) of every label value."""
+    flat = label.ravel()
+    where = np.flatnonzero(flat)
+    values = flat[where]
+    order = np.argsort(values, kind="stable")  # a radix sort for bytes
+    where, values = where[order], values[order]
+    counts = np.bincount(values, minlength=256)
+    boxes: list[tuple[int, int, int, int]] = [(0, 0, 0, 0)] * 256
+    if len(where):
+        w = label.shape[1]
+        ys, xs = where // w, where % w
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        present = np.flatnonzero(counts)
+        at = starts[present]
+        x1, x2 = np.minimum.reduceat(xs, at), np.maximum.reduceat(xs, at)
+        y1 = ys[at]  # sorted by position within a value, so the first row is the top
+        y2 = np.maximum.reduceat(ys, at)
+        for v, a, b, c, d in zip(present.tolist(), x1.tolist(), y1.tolist(), x2.tolist(),
+                                 y2.tolist(), strict=True):
+            boxes[v] = (a, b, c + 1, d + 1)
+    return counts, boxes
 
 
-def _shade(colour: BGR, light: float) -> BGR:
-    return tuple(int(c * light) for c in colour)  # type: ignore[return-value]
+def _overlaps(roi: tuple[int, int, int, int], rois: np.ndarray,
+              caption: tuple[int, int, int, int] | None) -> bool:
+    """Does any other road user's box, or the caption, overlap this one?"""
+    x0, y0, x1, y1 = roi
+    hit = (rois[:, 0] < x1) & (rois[:, 2] > x0) & (rois[:, 1] < y1) & (rois[:, 3] > y0)
+    if int(hit.sum()) > 1:
+        return True
+    return caption is not None and caption[0] < x1 and caption[2] > x0 and caption[1] < y1 \
+        and caption[3] > y0
 
 
-def _wheel(img: np.ndarray, centre: tuple[int, int], r: int, light: float, ring: bool = False):
-    if ring:  # a bicycle wheel: thin tyre, spokes suggested by the hub
-        cv2.circle(img, centre, max(1, r - 1), _shade((30, 30, 30), light), max(1, r // 6))
-    else:
-        cv2.circle(img, centre, r, _shade((25, 25, 25), light), -1)
-        cv2.circle(img, centre, max(1, r // 2), _shade((140, 140, 140), light), -1)
+class Renderer:
+    """One camera's view of one scene: the street drawn once per look, frames on top of it."""
 
+    def __init__(self, scene: Scene, width: int = 640, height: int = 360,
+                 seed: int | str = 0) -> None:
+        self.scene = scene
+        self.width, self.height = width, height
+        self.cam = Pinhole(scene.rig, width, height)
+        self.plan = plan_street(scene.street)
+        self._rng = random.Random(f"render:{seed}")
+        self._backdrops: dict[Look, np.ndarray] = {}
+        self._upright: np.ndarray | None = None  # per pixel: distance to a tree, pole, wall
+        self._ground: np.ndarray | None = None  # where shadows may fall
+        caption_rng = random.Random(f"caption:{scene.street.seed}")
+        self.caption_corner = caption_rng.choice(("tl", "tl", "tr", "bl"))
+        self.caption_scale = caption_rng.uniform(0.38, 0.55) * width / 640
+        self._noise_tiles: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+        self._rain_layers: dict[float, list[np.ndarray]] = {}
 
-def _rider(img, m: _Mapper, hip_u: float, light: float, helmet: BGR, shirt: BGR, hat: bool,
-           hands_u: float) -> None:
-    """Seated rider whose head touches the top of the box."""
-    t = max(2, round(m.h * 0.10))
-    head_r = max(2, round(m.h * 0.11))
-    head = m.p(hip_u + 0.1, 0.0)
-    head = (head[0], m.y1 + head_r)
-    shoulder = m.p(hip_u + 0.08, 0.3)
-    hip = m.p(hip_u, 0.58)
-    cv2.line(img, hip, shoulder, _shade(shirt, light), t + 1)
-    cv2.line(img, shoulder, m.p(hands_u, 0.42), _shade(shirt, light), max(1, t - 1))
-    cv2.line(img, hip, m.p(hip_u + 0.12, 0.72), _shade((60, 50, 40), light), t)
-    if hat:  # nón lá: a conical hat, its tip on the box's top edge
-        cx = head[0]
-        cv2.fillConvexPoly(img, np.array([(cx, m.y1), (cx - 2 * head_r, m.y1 + 2 * head_r),
-                                          (cx + 2 * head_r, m.y1 + 2 * head_r)], np.int32),
-                           _shade((150, 205, 225), light))
-    else:
-        cv2.circle(img, head, head_r, _shade(helmet, light), -1)
+    # -- the street ------------------------------------------------------------------------
 
+    def backdrop(self, look: Look) -> np.ndarray:
+        if look not in self._backdrops:
+            if len(self._backdrops) > 24:
+                self._backdrops.pop(next(iter(self._backdrops)))
+            img, upright = draw_backdrop(self.plan, self.cam, Light.of(look))
+            self._backdrops[look] = np.rint(img).astype(np.uint8)
+            if self._upright is None:
+                self._upright = upright
+                self._ground = np.isinf(upright).astype(np.uint8) * 255
+        return self._backdrops[look]
 
-def _draw_person(img, m: _Mapper, a: Actor, light: float) -> None:
-    t = max(1, round(m.w * 0.2))
-    head_r = max(2, round(m.h * 0.09))
-    top = (m.p(0.5, 0)[0], m.y1 + head_r)
-    # Legs scissor as the person walks; thick lines overhang their ends, so stop short by t/2.
-    swing = (0.5 - t / (2 * max(1, m.w))) * abs(2 * a.step - 1)
-    foot_v = 1 - t / (2 * max(1, m.h))
-    hip = m.p(0.5, 0.55)
-    cv2.line(img, hip, m.p(0.5 - swing, foot_v), _shade((70, 60, 50), light), t)
-    cv2.line(img, hip, m.p(0.5 + swing, foot_v), _shade((70, 60, 50), light), t)
-    cv2.rectangle(img, m.p(0, 0.2), m.p(1, 0.58), _shade(a.colour, light), -1)
-    if a.style & 1:
-        cv2.fillConvexPoly(img, np.array([(top[0], m.y1), (m.x1, m.y1 + 2 * head_r),
-                                          (m.x2, m.y1 + 2 * head_r)], np.int32),
-                           _shade((150, 205, 225), light))
-    else:
-        cv2.circle(img, top, head_r, _shade((80, 100, 130), light), -1)
+    # -- road users ------------------------------------------------------------------------
 
+    def _shadows(self, img: np.ndarray, placed: list[Item], light: Light) -> None:
+        """Soft ground shadows under road users, cast away from the sun, on open ground only."""
+        if light.sun_gain < 0.12 or light.sun[2] <= 0.05 or not placed:
+            return
+        sx, sy, sz = light.sun
+        flat = math.hypot(sx, sy)
+        away = -np.array([sx, sy]) / max(1e-6, flat)
+        xy = np.array([(a.x, a.y) for a in placed])
+        heading = np.array([a.heading for a in placed])
+        size = np.array([(a.body.length_m / 2, a.body.width_m / 2, a.body.height_m)
+                         for a in placed])
+        c, s = np.cos(heading), np.sin(heading)
+        corners = np.array([(-1, -1), (1, -1), (1, 1), (-1, 1)], float)
+        lx = corners[None, :, 0] * size[:, None, 1]  # across
+        ly = corners[None, :, 1] * size[:, None, 0]  # along
+        wx = xy[:, None, 0] + lx * c[:, None] + ly * s[:, None]
+        wy = xy[:, None, 1] - lx * s[:, None] + ly * c[:, None]
+        reach = np.minimum(3.0, 0.6 * size[:, 2] * flat / max(sz, 0.2))[:, None]
+        ground = np.concatenate([np.stack([wx, wy], -1),
+                                 np.stack([wx + reach * away[0], wy + reach * away[1]], -1)], 1)
+        pts = np.concatenate([ground, np.zeros(ground.shape[:2] + (1,))], -1).reshape(-1, 3)
+        uv, z = self.cam.project(pts)
+        uv, z = uv.reshape(-1, 8, 2), z.reshape(-1, 8)
+        mask = np.zeros(img.shape[:2], np.uint8)
+        for k in np.flatnonzero((z > Pinhole.NEAR_M).all(axis=1)):
+            hull = cv2.convexHull(np.rint(uv[k] * 4).astype(np.int32))
+            cv2.fillConvexPoly(mask, hull, 255, cv2.LINE_8, 2)
+        if self._ground is not None:
+            mask = cv2.bitwise_and(mask, self._ground)
+        dark = cv2.multiply(img, (0.55, 0.55, 0.55, 0))
+        cv2.copyTo(dark, mask, img)
 
-def _draw_bicycle(img, m: _Mapper, a: Actor, light: float) -> None:
-    r = round(m.h * 0.24)
-    back, front = m.p(0, 1), m.p(1, 1)
-    rear_c = (back[0] + r if m.facing > 0 else back[0] - r, m.y2 - r)
-    front_c = (front[0] - r if m.facing > 0 else front[0] + r, m.y2 - r)
-    _wheel(img, rear_c, r, light, ring=True)
-    _wheel(img, front_c, r, light, ring=True)
-    frame = _shade(a.colour, light)
-    t = max(1, round(m.h * 0.05))
-    saddle, bars = m.p(0.38, 0.52), m.p(0.78, 0.45)
-    for p, q in ((rear_c, saddle), (saddle, m.p(0.5, 0.78)), (m.p(0.5, 0.78), rear_c),
-                 (saddle, bars), (bars, front_c), (m.p(0.5, 0.78), bars)):
-        cv2.line(img, p, q, frame, t)
-    _rider(img, m, 0.36, light, a.accent, (90, 120, 160), hat=bool(a.style & 1), hands_u=0.76)
-
-
-def _draw_motorcycle(img, m: _Mapper, a: Actor, light: float) -> None:
-    r = round(m.h * 0.2)
-    back, front = m.p(0, 1), m.p(1, 1)
-    rear_c = (back[0] + r if m.facing > 0 else back[0] - r, m.y2 - r)
-    front_c = (front[0] - r if m.facing > 0 else front[0] + r, m.y2 - r)
-    _wheel(img, rear_c, r, light)
-    _wheel(img, front_c, r, light)
-    body = _shade(a.colour, light)
-    cv2.fillConvexPoly(img, m.poly((0.12, 0.62), (0.5, 0.58), (0.86, 0.5), (0.9, 0.62),
-                                   (0.72, 0.8), (0.25, 0.8)), body)
-    cv2.line(img, m.p(0.82, 0.48), front_c, _shade((60, 60, 60), light), max(1, r // 3))
-    if a.style & 2:  # a passenger behind: two on a bike is the norm
-        _rider(img, m, 0.2, light, (200, 200, 60), (120, 90, 150), False, 0.4)
-    _rider(img, m, 0.38, light, a.accent, (150, 110, 70), hat=False, hands_u=0.84)
-    if light < 0.6:
-        cv2.circle(img, m.p(0.9, 0.5), max(1, r // 2), (200, 255, 255), -1)
-
-
-def _draw_car(img, m: _Mapper, a: Actor, light: float) -> None:
-    r = round(m.h * 0.22)
-    body = _shade(a.colour, light)
-    cv2.fillConvexPoly(img, m.poly((0, 0.45), (1, 0.5), (1, 0.85), (0, 0.85)), body)
-    cv2.fillConvexPoly(img, m.poly((0.2, 0.45), (0.3, 0), (0.66, 0), (0.8, 0.45)), body)
-    glass = _shade((110, 90, 70), light)
-    cv2.fillConvexPoly(img, m.poly((0.25, 0.42), (0.32, 0.1), (0.47, 0.1), (0.47, 0.42)), glass)
-    cv2.fillConvexPoly(img, m.poly((0.5, 0.42), (0.5, 0.1), (0.64, 0.1), (0.75, 0.42)), glass)
-    for u in (0.2, 0.8):
-        c = m.p(u, 1)
-        _wheel(img, (c[0], m.y2 - r), r, light)
-    front_light = (200, 255, 255) if light < 0.6 else (170, 220, 230)
-    cv2.rectangle(img, m.p(0.96, 0.52), m.p(1, 0.62), front_light, -1)
-    cv2.rectangle(img, m.p(0, 0.5), m.p(0.03, 0.62), (40, 40, 220), -1)
-    if a.style & 4:  # taxi sign on the roof
-        cv2.rectangle(img, m.p(0.42, 0), m.p(0.54, 0.08), _shade(a.accent, light), -1)
-
-
-def _draw_bus(img, m: _Mapper, a: Actor, light: float) -> None:
-    r = round(m.h * 0.12)
-    cv2.rectangle(img, m.p(0, 0), m.p(1, 0.9), _shade(a.colour, light), -1)
-    cv2.rectangle(img, m.p(0, 0.62), m.p(1, 0.7), _shade(a.accent, light), -1)
-    window = (120, 200, 230) if light < 0.5 else _shade((100, 80, 60), light)
-    cv2.rectangle(img, m.p(0.04, 0.12), m.p(0.83, 0.45), window, -1)
-    for u in np.linspace(0.04, 0.83, 7)[1:-1]:
-        cv2.line(img, m.p(float(u), 0.12), m.p(float(u), 0.45), _shade(a.colour, light), 2)
-    cv2.fillConvexPoly(img, m.poly((0.87, 0.1), (0.99, 0.14), (0.99, 0.45), (0.87, 0.45)),
-                       _shade((90, 70, 50), light))
-    cv2.rectangle(img, m.p(0.86, 0.5), m.p(0.93, 0.88), _shade((70, 70, 70), light), -1)
-    for u in (0.15, 0.75):
-        c = m.p(u, 1)
-        _wheel(img, (c[0], m.y2 - r), r, light)
-
-
-def _draw_truck(img, m: _Mapper, a: Actor, light: float) -> None:
-    r = round(m.h * 0.13)
-    cv2.rectangle(img, m.p(0, 0.05), m.p(0.72, 0.85), _shade(a.accent, light), -1)
-    cv2.line(img, m.p(0.0, 0.45), m.p(0.72, 0.45), _shade((60, 60, 60), light), 1)
-    cv2.fillConvexPoly(img, m.poly((0.74, 0), (0.93, 0), (1, 0.35), (1, 0.88), (0.74, 0.88)),
-                       _shade(a.colour, light))
-    cv2.fillConvexPoly(img, m.poly((0.8, 0.06), (0.92, 0.06), (0.97, 0.33), (0.8, 0.33)),
-                       _shade((100, 80, 60), light))
-    for u in (0.1, 0.24, 0.86):
-        c = m.p(u, 1)
-        _wheel(img, (c[0], m.y2 - r), r, light)
-    if light < 0.6:
-        cv2.rectangle(img, m.p(0.97, 0.55), m.p(1, 0.65), (200, 255, 255), -1)
-
-
-_DRAW = {"person": _draw_person, "bicycle": _draw_bicycle, "motorcycle": _draw_motorcycle,
-         "car": _draw_car, "bus": _draw_bus, "truck": _draw_truck}
-
-
-def draw_background(layout: Layout, rng: random.Random, night: bool) -> np.ndarray:
-    """The static street: sky, shophouses, trees, sidewalks, asphalt, lane markings.
-
-    Day and night are drawn from equal generators and draw the same numbers in the same order,
-    so they show the same street and blend cleanly at dusk.
-    """
-    w, h = layout.width, layout.height
-    dim = 0.35 if night else 1.0
-    img = np.empty((h, w, 3), np.uint8)
-    sky = ((40, 20, 15), (70, 45, 35)) if night else ((225, 190, 150), (235, 225, 210))
-    for y in range(layout.skyline):
-        t = y / max(1, layout.skyline)
-        img[y] = [round(a + (b - a) * t) for a, b in zip(*sky, strict=True)]
-    x = -rng.randint(0, 30)
-    while x < w:  # nhà ống: narrow tall shophouses with a sign board
-        bw = rng.randint(45, 90)
-        top = rng.randint(10, layout.skyline - 40)
-        colour = rng.choice([(170, 210, 235), (200, 220, 200), (190, 200, 230), (220, 220, 225),
-                             (160, 190, 220), (215, 200, 175)])
-        cv2.rectangle(img, (x, top), (x + bw - 2, layout.skyline), _shade(colour, dim), -1)
-        for wy in range(top + 8, layout.skyline - 25, 18):
-            for wx in range(x + 6, x + bw - 14, 16):
-                lit = rng.random() < 0.45 and night
-                win = (120, 220, 250) if lit else _shade((110, 100, 90), dim)
-                cv2.rectangle(img, (wx, wy), (wx + 8, wy + 10), win, -1)
-        sign = rng.choice([(40, 40, 200), (200, 120, 30), (40, 160, 40), (30, 200, 230)])
-        cv2.rectangle(img, (x + 3, layout.skyline - 22), (x + bw - 5, layout.skyline - 12),
-                      _shade(sign, 0.5 if night else 1.0), -1)
-        x += bw
-    # Far sidewalk, road, near sidewalk.
-    img[layout.skyline:layout.road_top] = _shade((170, 180, 190), dim)
-    img[layout.road_bottom:] = _shade((170, 180, 190), dim)
-    for y0 in (layout.skyline, layout.road_bottom):
-        for xx in range(0, w, 24):
-            cv2.line(img, (xx, y0), (xx, y0 + 6), _shade((140, 150, 160), dim), 1)
-    road_h = layout.road_bottom - layout.road_top
-    asphalt = 95 * (0.4 if night else 1.0) + np.random.default_rng(rng.getrandbits(32)).normal(
-        0, 7, (road_h, w))
-    img[layout.road_top:layout.road_bottom] = np.clip(asphalt, 0, 255).astype(np.uint8)[..., None]
-    white = (120, 120, 120) if night else (230, 230, 230)
-    yellow = (20, 100, 120) if night else (40, 200, 230)
-    cv2.line(img, (0, layout.road_top + 2), (w, layout.road_top + 2), white, 2)
-    cv2.line(img, (0, layout.road_bottom - 3), (w, layout.road_bottom - 3), white, 2)
-    centre = (layout.rows[4].base_y + layout.rows[5].base_y) // 2 - round(layout.height * 0.03)
-    cv2.line(img, (0, centre - 2), (w, centre - 2), yellow, 2)
-    cv2.line(img, (0, centre + 2), (w, centre + 2), yellow, 2)
-    for y in ((layout.rows[3].base_y + layout.rows[4].base_y) // 2 - 8,
-              (layout.rows[5].base_y + layout.rows[6].base_y) // 2 - 6):
-        for xx in range(-rng.randint(0, 40), w, 60):
-            cv2.line(img, (xx, y), (xx + 30, y), white, 2)
-    # Trees and a power pole with its tangle of wires, on the far sidewalk.
-    for _ in range(rng.randint(2, 4)):
-        tx = rng.randint(0, w)
-        trunk = _shade((40, 70, 100), dim)
-        cv2.line(img, (tx, layout.road_top - 4), (tx, layout.skyline - 25), trunk, 4)
-        for _ in range(5):
-            leaf = (tx + rng.randint(-22, 22), layout.skyline - 30 + rng.randint(-18, 12))
-            cv2.circle(img, leaf, rng.randint(12, 20), _shade((60, 130, 70), dim), -1)
-    pole = rng.randint(w // 4, 3 * w // 4)
-    cv2.line(img, (pole, layout.road_top - 2), (pole, 4), _shade((150, 150, 150), dim), 4)
-    for k in range(4):
-        cv2.line(img, (0, 12 + 6 * k + rng.randint(0, 8)), (pole, 8 + 5 * k), (30, 30, 30), 1)
-        cv2.line(img, (pole, 8 + 5 * k), (w, 14 + 6 * k + rng.randint(0, 8)), (30, 30, 30), 1)
-    return img
-
-
-class SceneRenderer:
-    """One camera's street: its background drawn once, then frames on top of it."""
-
-    def __init__(self, seed: str | int, width: int = 640, height: int = 360,
-                 jpeg_quality: int = 70) -> None:
-        self.layout = Layout.for_size(width, height)
-        self.jpeg_quality = jpeg_quality
-        # Same rng seed for day and night, so the street is the same street in both.
-        self._day = draw_background(self.layout, random.Random(f"{seed}:street"), night=False)
-        self._night = draw_background(self.layout, random.Random(f"{seed}:street"), night=True)
-        self._lit: dict[int, np.ndarray] = {}
-
-    def _background(self, daylight: float) -> np.ndarray:
-        level = round(max(0.0, min(1.0, daylight)) * 16)  # 17 cached blends cover dusk and dawn
-        if level not in self._lit:
-            a = level / 16
-            self._lit[level] = cv2.addWeighted(self._day, a, self._night, 1 - a, 0)
-        return self._lit[level].copy()
-
-    def render(self, actors: list[Actor], daylight: float, caption: str = ""
-               ) -> tuple[np.ndarray, list[GroundTruth]]:
-        """Draw far rows first so nearer road users occlude them; return image and boxes."""
-        img = self._background(daylight)
-        light = 0.35 + 0.65 * max(0.0, min(1.0, daylight))
-        w, h = self.layout.width, self.layout.height
-        truth = []
-        for a in sorted(actors, key=lambda a: (self.layout.rows[a.row].base_y, a.x)):
-            box = a.box(self.layout)
-            if box[2] <= 0 or box[0] >= w:
+    def _glow(self, img: np.ndarray, batch: Batch | None, light: Light) -> None:
+        """Headlights and tail lights bloom at night; headlights light the road ahead."""
+        if not light.lamps or batch is None:
+            return
+        h, w = self.height // 2, self.width // 2
+        glow = np.zeros((h, w, 3), np.uint8)
+        any_light = False
+        for k, it in enumerate(batch.items):
+            b = it.body
+            if not (it.lights or it.braking) or not len(b.lamps) or not batch.any_front[k]:
                 continue
-            _DRAW[a.cls](img, _Mapper(box, a.facing), a, light)
-            x1, y1, x2, y2 = max(0, box[0]), max(0, box[1]), min(w, box[2]), min(h, box[3])
-            if x2 - x1 >= 4 and y2 - y1 >= 4:  # a sliver at the frame edge is no object
-                truth.append(GroundTruth(a.cls, x1, y1, x2, y2))
-        if caption:
-            # An on-screen display as real CCTV cameras burn in: white on a dark band.
-            (tw, th), _ = cv2.getTextSize(caption, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)
-            cv2.rectangle(img, (4, 4), (12 + tw, 10 + th), (20, 20, 20), -1)
-            cv2.putText(img, caption, (8, 7 + th), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255),
-                        1, cv2.LINE_AA)
-        return img, truth
+            any_light = True
+            x0, y0, x1, y1 = batch.bounds[k]
+            r = max(1, min(4, round(0.08 * (y1 - y0) / max(1.0, b.height_m))))
+            for u, v, kind in batch.lamps(k):
+                if kind == HEAD and not it.lights:
+                    continue
+                colour = (150, 175, 190) if kind == HEAD else (25, 25, 150)
+                cv2.circle(glow, (round(u / 2), round(v / 2)), r, colour, -1)
+            if it.lights:  # the pool of light on the road ahead
+                c, s = math.cos(it.heading), math.sin(it.heading)
+                ahead = np.array([(-b.width_m / 2, b.length_m / 2), (b.width_m / 2, b.length_m / 2),
+                                  (b.width_m, b.length_m / 2 + 9),
+                                  (-b.width_m, b.length_m / 2 + 9)])
+                world = ahead @ np.array([[c, -s], [s, c]]) + (it.x, it.y)
+                uv, z = self.cam.project(np.column_stack([world, np.zeros(4)]))
+                if (z > Pinhole.NEAR_M).all():
+                    cv2.fillConvexPoly(glow, np.rint(uv * 2).astype(np.int32), (22, 30, 36),
+                                       cv2.LINE_8, 2)
+        if any_light:
+            glow = cv2.GaussianBlur(glow, (0, 0), 2.0)
+            if light.night < 1:
+                glow = cv2.multiply(glow, (light.night,) * 3 + (0,))
+            if light.look.infrared:
+                glow = cv2.cvtColor(cv2.cvtColor(glow, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+            cv2.add(img, cv2.resize(glow, (self.width, self.height)), img)
 
-    def render_jpeg(self, actors: list[Actor], daylight: float, caption: str = ""
-                    ) -> tuple[bytes, list[GroundTruth]]:
-        img, truth = self.render(actors, daylight, caption)
-        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
+    # -- the frame -------------------------------------------------------------------------
+
+    def _sizes(self, placed: list[Placed]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per road user: distance to its middle, its size on screen in pixels, whether seen."""
+        cam = self.cam
+        mid = np.array([(a.x, a.y, a.body.height_m / 2) for a in placed])
+        extent = np.array([max(a.body.length_m, a.body.height_m) for a in placed])
+        cam_pts = cam.to_camera(mid)
+        z = cam_pts[:, 2]
+        dist = np.linalg.norm(cam_pts, axis=1)
+        size = cam.f * extent / np.maximum(z, 1e-3)
+        uv = cam.pixels(cam_pts)
+        reach = size
+        seen = (z > -extent) & (uv[:, 0] + reach > 0) & (uv[:, 0] - reach < self.width) \
+            & (uv[:, 1] + reach > 0) & (uv[:, 1] - reach < self.height) & (size > 1.5)
+        seen |= (z > -extent) & (z < 3 * extent)  # close by: let the full projection decide
+        return dist, np.where(z > 0, size, np.inf), seen
+
+    def render(self, placed: list[Placed], look: Look | None = None, caption: str = ""
+               ) -> tuple[np.ndarray, list[GroundTruth]]:
+        """The frame and the visible box of every road user that shows enough of itself."""
+        look = look or self.scene.look
+        light = Light.of(look)
+        img = self.backdrop(look).copy()
+        items: list[Item] = []
+        specks: list[tuple[float, int, Placed]] = []
+        if placed:
+            dist, size, seen = self._sizes(placed)
+            order = np.argsort(-dist)
+            for k in order[seen[order]][-254:]:
+                a = placed[k]
+                lab = len(items) + len(specks) + 1
+                if size[k] < SPECK_PX:
+                    specks.append((float(dist[k]), lab, a))
+                else:
+                    items.append(Item(a.body, a.x, a.y, a.heading, a.phase, a.braking, a.lights,
+                                      lab, float(dist[k]), a.track_id))
+        batch = Batch(self.cam, items, light, self.width, self.height) if items else None
+        if batch is not None:
+            self._shadows(img, items, light)
+        canvas = cv2.cvtColor(img, cv2.COLOR_BGR2BGRA)
+        canvas[:, :, 3] = 0
+        speck_px = self._draw_specks(canvas, specks, light)
+        if batch is not None:
+            batch.paint(canvas)
+        img, label = cv2.cvtColor(canvas, cv2.COLOR_BGRA2BGR), np.ascontiguousarray(
+            canvas[:, :, 3])
+        hidden = self._hide_behind_street(img, label, batch, look)
+        self._glow(img, batch, light)
+        img = self._weather(img, look)
+        cap = self._caption(img, caption) if caption and look.caption else None
+        if cap is not None:
+            label[cap[1]:cap[3], cap[0]:cap[2]] = 0
+        return img, self._truth(batch, specks, speck_px, label, hidden, cap, look.visibility_m)
+
+    def _draw_specks(self, canvas: np.ndarray, specks: list[tuple[float, int, Placed]],
+                     light: Light
+                     ) -> dict[int, tuple[int, tuple[int, int, int, int]]]:
+        """Far road users, a few pixels tall, as one shape each; returns their pixel counts."""
+        out: dict[int, tuple[int, tuple[int, int, int, int]]] = {}
+        if not specks:
+            return out
+        corners = []
+        for _, _, a in specks:
+            c, s = math.cos(a.heading), math.sin(a.heading)
+            turn = np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])
+            corners.append(a.body.box_corners @ turn.T + (a.x, a.y, 0.0))
+        uv, z = self.cam.project(np.concatenate(corners))
+        uv, z = uv.reshape(-1, 8, 2), z.reshape(-1, 8)
+        colours = np.array([a.body.main_colour for _, _, a in specks])
+        dist = np.array([d for d, _, _ in specks])
+        colours = np.rint(light.grade(light.fog(light.shade(colours, np.zeros_like(colours)),
+                                                dist), dist)).astype(int).tolist()
+        for k, (_, lab, _) in enumerate(specks):
+            if (z[k] < Pinhole.NEAR_M).any():
+                continue
+            hull = cv2.convexHull(np.rint(uv[k] * 4).astype(np.int32))
+            cv2.fillConvexPoly(canvas, hull, colours[k] + [lab], cv2.LINE_8, 2)
+            x0, y0 = np.floor(uv[k].min(axis=0)).astype(int) - 1
+            x1, y1 = np.ceil(uv[k].max(axis=0)).astype(int) + 2
+            out[lab] = (max(1, round(cv2.contourArea(hull) / 16)),
+                        (max(0, x0), max(0, y0), min(self.width, x1), min(self.height, y1)))
+        return out
+
+    def _hide_behind_street(self, img: np.ndarray, label: np.ndarray, batch: Batch | None,
+                            look: Look) -> set[int]:
+        """Trees, poles and wires nearer than a road user are drawn over it."""
+        hidden: set[int] = set()
+        if self._upright is None or batch is None:
+            return hidden
+        back = self._backdrops[look]
+        for k, it in enumerate(batch.items):
+            x0, y0, x1, y1 = batch.roi[k]
+            occ = self._upright[y0:y1, x0:x1]
+            near = batch.near_m[k]
+            if occ.size == 0 or occ.min() >= near:
+                continue
+            hide = (occ < near) & (label[y0:y1, x0:x1] == it.label)
+            if hide.any():
+                img[y0:y1, x0:x1][hide] = back[y0:y1, x0:x1][hide]
+                label[y0:y1, x0:x1][hide] = 0
+                hidden.add(it.label)
+        return hidden
+
+    def _truth(self, batch: Batch | None, specks: list[tuple[float, int, Placed]],
+               speck_px: dict[int, tuple[int, tuple[int, int, int, int]]], label: np.ndarray,
+               hidden: set[int], caption: tuple[int, int, int, int] | None,
+               visibility_m: float) -> list[GroundTruth]:
+        entries: list[tuple[int, Body, int, tuple[int, int, int, int], int, float]] = []
+        if batch is not None:
+            entries += [(it.label, it.body, batch.track_ids[k], batch.roi[k], k, it.distance)
+                        for k, it in enumerate(batch.items)]
+        rois = np.array(batch.roi if batch is not None else []).reshape(-1, 4)
+        entries += [(lab, a.body, a.track_id, speck_px[lab][1], -1, dist)
+                    for dist, lab, a in specks if lab in speck_px]
+        truth = []
+        shown_px, boxes = _label_boxes(label)
+        for lab, body, track_id, roi, k, distance in entries:
+            shown = int(shown_px[lab])
+            if shown == 0:
+                continue
+            bx1, by1, bx2, by2 = boxes[lab]
+            if bx2 - bx1 < MIN_BOX_PX or by2 - by1 < MIN_BOX_PX:
+                continue
+            contrast = math.exp(-3 * distance / visibility_m)  # what the fog leaves of it
+            if contrast < MIN_CONTRAST and (contrast < MIN_CONTRAST / 2
+                                            or by2 - by1 < MIN_CONTRAST_PX):
+                continue
+            if k < 0:
+                whole = in_frame = speck_px[lab][0]
+            elif batch.cut[k] or lab in hidden or _overlaps(roi, rois, caption):
+                whole, in_frame = batch.hull_px(k, self.width, self.height)
+                if shown < MIN_VISIBLE * max(whole, 1) or shown < MIN_VISIBLE * in_frame:
+                    whole, in_frame = self._silhouette_px(batch, k)  # too close to call
+            else:  # nothing could have hidden any of it
+                whole = in_frame = shown
+            # A big road user cut by the frame's edge is still there to be seen and labelled.
+            cut_big = min(bx2 - bx1, by2 - by1) >= 24 and shown >= MIN_VISIBLE * in_frame
+            if shown < MIN_VISIBLE * whole and not cut_big:
+                continue
+            truth.append(GroundTruth(body.cls, bx1, by1, bx2, by2, track_id))
+        return truth
+
+    def _silhouette_px(self, batch: Batch, k: int) -> tuple[int, int]:
+        """Pixels the road user would cover alone: all of them, and those inside the frame."""
+        bx0, by0, bx1, by1 = batch.bounds[k]
+        pad = int(batch.pad[k])
+        x0 = int(max(-self.width, bx0)) - pad
+        y0 = int(max(-self.height, by0)) - pad
+        x1 = int(min(2 * self.width, bx1)) + pad + 1
+        y1 = int(min(2 * self.height, by1)) + pad + 1
+        mask = np.zeros((max(1, y1 - y0), max(1, x1 - x0)), np.uint8)
+        batch.silhouette(k, mask, (x0, y0))
+        inside = mask[max(0, -y0):self.height - y0, max(0, -x0):self.width - x0]
+        return int(np.count_nonzero(mask)), int(np.count_nonzero(inside))
+
+    # -- weather and the camera ------------------------------------------------------------
+
+    def _weather(self, img: np.ndarray, look: Look) -> np.ndarray:
+        rng = self._rng
+        if look.rain > 0:
+            layers = self._rain_layers.get(look.rain)
+            if layers is None:
+                layers = self._rain_layers[look.rain] = self._make_rain(look.rain)
+            cv2.add(img, layers[rng.randrange(len(layers))], img)
+        if look.blur > 0.3:
+            img = cv2.GaussianBlur(img, (0, 0), look.blur * self.width / 640)
+        if look.motion_blur and rng.random() < look.motion_blur:
+            n = rng.choice((5, 7, 9, 11))
+            kernel = np.zeros((n, n), np.float32)
+            angle = rng.uniform(0, math.pi)
+            c = n // 2
+            dx, dy = math.cos(angle) * c, math.sin(angle) * c
+            cv2.line(kernel, (round(c - dx), round(c - dy)), (round(c + dx), round(c + dy)), 1.0)
+            img = cv2.filter2D(img, -1, kernel / kernel.sum())
+        if look.noise > 0.5:
+            plus, minus = self._noise(look.noise)
+            oy, ox = rng.randrange(32), rng.randrange(32)
+            h, w = self.height, self.width
+            cv2.add(img, plus[oy:oy + h, ox:ox + w], img)
+            cv2.subtract(img, minus[oy:oy + h, ox:ox + w], img)
+        return img
+
+    def _noise(self, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+        if sigma not in self._noise_tiles:
+            rng = np.random.default_rng(self._rng.getrandbits(32))
+            n = rng.normal(0, sigma, (self.height + 32, self.width + 32, 1))
+            n = n + rng.normal(0, sigma * 0.35, (self.height + 32, self.width + 32, 3))
+            self._noise_tiles[sigma] = (np.clip(n, 0, 255).astype(np.uint8),
+                                        np.clip(-n, 0, 255).astype(np.uint8))
+        return self._noise_tiles[sigma]
+
+    def _make_rain(self, rain: float) -> list[np.ndarray]:
+        rng = random.Random(f"rain:{self.scene.street.seed}:{rain}")
+        slant = rng.uniform(-0.35, 0.35)
+        layers = []
+        for _ in range(4):
+            layer = np.zeros((self.height, self.width, 3), np.uint8)
+            for _ in range(int(350 * rain * self.width / 640)):
+                x, y = rng.uniform(0, self.width), rng.uniform(0, self.height)
+                length = rng.uniform(6, 22) * self.height / 360
+                v = rng.randint(25, 70)
+                cv2.line(layer, (round(x), round(y)),
+                         (round(x + slant * length), round(y + length)), (v, v, v), 1,
+                         cv2.LINE_AA)
+            layers.append(layer)
+        return layers
+
+    def _caption(self, img: np.ndarray, text: str) -> tuple[int, int, int, int]:
+        """Burn in the camera's name and clock, as CCTV cameras do; return its box."""
+        font, scale_ = cv2.FONT_HERSHEY_SIMPLEX, self.caption_scale
+        (tw, th), base = cv2.getTextSize(text, font, scale_, 1)
+        w, h = self.width, self.height
+        x = 6 if self.caption_corner in ("tl", "bl") else w - tw - 10
+        y = 6 if self.caption_corner in ("tl", "tr") else h - th - base - 10
+        box = (max(0, x - 3), max(0, y - 2), min(w, x + tw + 4), min(h, y + th + base + 4))
+        cv2.rectangle(img, box[:2], (box[2] - 1, box[3] - 1), (20, 20, 20), -1)
+        cv2.putText(img, text, (x, y + th + 1), font, scale_, (255, 255, 255), 1, cv2.LINE_AA)
+        return box
+
+    def encode(self, img: np.ndarray, quality: int) -> bytes:
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
         if not ok:
             raise RuntimeError("OpenCV could not encode the frame as JPEG")
-        return buf.tobytes(), truth
+        return buf.tobytes()

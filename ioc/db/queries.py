@@ -139,6 +139,12 @@ def cameras(conn: sa.Connection) -> list[dict]:
         "SELECT camera_id, ts, seq, width, height FROM camera_snapshots ORDER BY camera_id"))]
 
 
+def vision_snapshot(conn: sa.Connection, snapshot_id) -> tuple[bytes, datetime] | None:
+    row = conn.execute(sa.text("SELECT jpeg, ts FROM vision_snapshots WHERE event_id = :i"),
+                       {"i": snapshot_id}).first()
+    return (bytes(row.jpeg), row.ts) if row else None
+
+
 def camera_snapshot(conn: sa.Connection, camera_id: str) -> tuple[bytes, datetime] | None:
     row = conn.execute(sa.text("SELECT jpeg, ts FROM camera_snapshots WHERE camera_id = :c"),
                        {"c": camera_id}).first()

@@ -37,7 +37,7 @@ SAMPLES: dict[str, ev.Event] = {
 
 
 def test_every_topic_has_a_sample():
-    assert set(SAMPLES) | {tp.CAMERA_FRAMES.name} == set(tp.BY_NAME)
+    assert set(SAMPLES) | {t.name for t in tp.ALL if t.jpeg} == set(tp.BY_NAME)
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))
@@ -48,12 +48,18 @@ def test_round_trip(name):
     assert decode(topic, msg.value, msg.headers) == event
 
 
-def test_camera_frame_rides_in_a_header():
-    frame = ev.CameraFrame(ts=TS, camera_id="cam-01", seq=1, width=640, height=360)
+@pytest.mark.parametrize("topic, event", [
+    (tp.CAMERA_FRAMES, ev.CameraFrame(ts=TS, camera_id="cam-01", seq=1, width=640, height=360)),
+    (tp.VISION_SNAPSHOTS, ev.Snapshot(ts=TS, camera_id="cam-01", frame_seq=9, width=640,
+                                      height=360, caption="stalled vehicle")),
+])
+def test_jpeg_topics_carry_the_event_in_a_header(topic, event):
     jpeg = b"\xff\xd8rest-of-jpeg"
-    msg = encode(tp.CAMERA_FRAMES, frame, jpeg)
+    msg = encode(topic, event, jpeg)
     assert msg.value == jpeg
-    assert decode(tp.CAMERA_FRAMES, msg.value, msg.headers) == frame
+    assert decode(topic, msg.value, msg.headers) == event
+    with pytest.raises(ValueError, match="JPEG"):
+        encode(topic, event)
 
 
 def test_timestamps_are_normalised_to_utc():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Annotated
 
@@ -140,6 +141,19 @@ def snapshot(camera_id: str, db: DbDep):
     jpeg, ts = found
     return Response(jpeg, media_type="image/jpeg",
                     headers={"Cache-Control": "no-store", "X-Frame-Time": ts.isoformat()})
+
+
+@router.get("/snapshots/{snapshot_id}.jpg", response_class=Response,
+            summary="An incident's evidence: the annotated frame an alarm names",
+            responses={404: {"description": "No such snapshot"}})
+def vision_snapshot(snapshot_id: uuid.UUID, db: DbDep):
+    found = queries.vision_snapshot(db, snapshot_id)
+    if found is None:
+        raise HTTPException(404, f"no snapshot {snapshot_id}; a camera alarm's evidence_ref "
+                                 "names the ones that exist")
+    jpeg, ts = found
+    return Response(jpeg, media_type="image/jpeg",
+                    headers={"Cache-Control": "max-age=86400", "X-Frame-Time": ts.isoformat()})
 
 
 @router.get("/deadletters", summary="The newest dead-lettered messages and why")

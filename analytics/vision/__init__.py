@@ -1,0 +1,1 @@
+"""Vision analytics: tracking at city frame rates, line counts, traffic windows, incidents."""

@@ -1,0 +1,261 @@
+"""The vision worker: camera frames in; detections, traffic metrics and incident alarms out.
+
+A poll's frames from every camera go through the detector as one batch, then each camera's own
+pipeline (tracker, line counter, windows, incidents) in frame order. The sink publishes what
+the batch produced and waits for the broker before it returns, so the loop commits the frames'
+offsets only once their results are durable. Every event id is derived from what it describes
+(camera and frame, camera and window, incident), so a batch replayed after a crash publishes the
+same events again, which persistence stores once.
+
+A frame that cannot be used (corrupt or cut-short JPEG, pixels that do not match its header) is
+dead-lettered with the reason and the other frames go on. A camera silent for longer than the
+policy allows raises a `camera_offline` alarm, cleared by its next frame. Each incident alarm
+carries an annotated snapshot of the frame that raised it (`ioc.vision.snapshots`).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import cv2
+import numpy as np
+
+from analytics.vision.detector import CLASSES, Detector, decode_jpeg
+from analytics.vision.incidents import IncidentChange, IncidentKind
+from analytics.vision.pipeline import CameraPipeline
+from analytics.vision.tracking import TrackedBox
+from ioc import events as ev
+from ioc import status
+from ioc import topics as tp
+from ioc.camera_views import CameraView
+from ioc.clock import Clock
+from ioc.config import Settings
+from ioc.kafka import Publisher
+from ioc.policy import load_policy
+from ioc.worker import Message, Worker, dead_letter
+
+logger = logging.getLogger(__name__)
+
+WORKER_NAME = "vision"
+PUBLISH_TIMEOUT_S = 30.0
+MAX_BATCH = 16  # frames per model call: a poll's frames go in chunks of this many
+DETECTIONS_NAMESPACE = uuid.UUID("3c8e5b1a-9f42-4d67-b0e3-7a1d2c6f4e85")
+ALARM_NAMESPACE = uuid.UUID("b6a4d2e8-1c3f-4a5b-9e7d-0f2c8a4b6d13")
+
+SEVERITY = {IncidentKind.CRASH: ev.Severity.HIGH, IncidentKind.STALLED: ev.Severity.MEDIUM,
+            IncidentKind.WRONG_WAY: ev.Severity.MEDIUM, IncidentKind.CONGESTION: ev.Severity.LOW}
+WORDS = {IncidentKind.CRASH: "Nghi va chạm: hai xe dừng đột ngột / Crash-like stop of two vehicles",
+         IncidentKind.STALLED: "Xe chết máy trên làn / Stalled vehicle in a lane",
+         IncidentKind.WRONG_WAY: "Xe đi ngược chiều / Wrong-way vehicle",
+         IncidentKind.CONGESTION: "Ùn tắc bắt đầu / Congestion building up"}
+OFFLINE = "camera_offline"
+
+
+@dataclass
+class _Frame:
+    message: Message
+    image: np.ndarray
+
+
+def annotate(image: np.ndarray, boxes: list[TrackedBox], highlight: tuple = (),
+             caption: str = "") -> np.ndarray:
+    """The frame with its tracked boxes, the incident's own boxes thick and red."""
+    out = image.copy()
+    for b in boxes:
+        x1, y1, x2, y2 = (round(v) for v in b.xyxy)
+        cv2.rectangle(out, (x1, y1), (x2, y2), (60, 200, 255), 1)
+    for box in highlight:
+        x1, y1, x2, y2 = (round(v) for v in box)
+        cv2.rectangle(out, (x1 - 2, y1 - 2), (x2 + 2, y2 + 2), (0, 0, 255), 3)
+    if caption:
+        cv2.rectangle(out, (0, out.shape[0] - 22), (out.shape[1], out.shape[0]), (0, 0, 0), -1)
+        cv2.putText(out, caption, (6, out.shape[0] - 7), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
+                    (255, 255, 255), 1, cv2.LINE_AA)
+    return out
+
+
+def jpeg(image: np.ndarray, quality: int = 80) -> bytes:
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise RuntimeError("OpenCV could not encode a snapshot")
+    return buf.tobytes()
+
+
+class VisionSink:
+    def __init__(self, settings: Settings, detector: Detector, publisher: Publisher,
+                 clock: Clock, views: dict[str, CameraView] | None = None,
+                 cameras: list[str] | None = None,
+                 last_seen: dict[str, datetime] | None = None,
+                 offline: set[str] | None = None) -> None:
+        self.settings = settings
+        self.detector = detector
+        self.publisher = publisher
+        self.clock = clock
+        self.views = views or {}
+        self.pipelines: dict[str, CameraPipeline] = {}
+        self.stale_after = status.camera_stale_after(load_policy(), settings.camera_fps,
+                                                     settings.scenario_speed)
+        # Cameras watched for silence: the city's, and any that ever sent a frame.
+        self.last_seen: dict[str, datetime | None] = dict.fromkeys(cameras or [])
+        self.last_seen.update(last_seen or {})
+        self.offline: set[str] = set(offline or ())
+        self.started = clock.now()
+
+    # -- frames ------------------------------------------------------------------------------
+
+    def __call__(self, batch: list[Message]) -> None:
+        frames: list[_Frame] = []
+        for m in batch:
+            if not isinstance(m.event, ev.CameraFrame):
+                continue
+            try:
+                image = decode_jpeg(m.value)
+            except ValueError as exc:
+                self._dead_letter(m, str(exc))
+                continue
+            e = m.event
+            if image.shape[:2] != (e.height, e.width):
+                self._dead_letter(m, f"frame is {image.shape[1]}x{image.shape[0]} pixels but "
+                                     f"its header says {e.width}x{e.height}")
+                continue
+            frames.append(_Frame(m, image))
+        frames.sort(key=lambda f: (f.message.event.camera_id, f.message.event.ts,
+                                   f.message.event.seq))
+        found = []
+        for start in range(0, len(frames), MAX_BATCH):
+            found += self.detector.detect([f.image for f in frames[start:start + MAX_BATCH]])
+        out: list[tuple[tp.Topic, ev.Event, bytes | None]] = []
+        for f, detections in zip(frames, found, strict=True):
+            out += self._frame(f, detections)
+        for topic, event, payload in out:
+            self.publisher.publish(topic, event, payload=payload)
+        self.publisher.flush(PUBLISH_TIMEOUT_S)  # raises if a send failed: nothing committed
+
+    def _frame(self, f: _Frame, detections) -> list[tuple[tp.Topic, ev.Event, bytes | None]]:
+        e: ev.CameraFrame = f.message.event
+        pipe = self.pipelines.get(e.camera_id)
+        if pipe is None or (pipe.width, pipe.height) != (e.width, e.height):
+            pipe = self.pipelines[e.camera_id] = CameraPipeline(
+                e.camera_id, e.width, e.height, self.views.get(e.camera_id),
+                window_s=self.settings.vision_window_s, fps_hint=self.settings.camera_fps or None)
+        if pipe.last_ts is not None and e.ts <= pipe.last_ts:
+            return []  # a frame replayed after a restart, or out of order: already counted
+        result = pipe.frame(e.ts, detections)
+        out: list[tuple[tp.Topic, ev.Event, bytes | None]] = [(tp.VISION_DETECTIONS, ev.Detections(
+            event_id=uuid.uuid5(DETECTIONS_NAMESPACE, f"{e.camera_id}|{e.seq}|{e.ts.isoformat()}"),
+            ts=e.ts, camera_id=e.camera_id, frame_seq=e.seq, model=self.detector.label,
+            boxes=[ev.Box(cls=b.cls, conf=round(b.conf, 4), xyxy=b.xyxy, track_id=b.track_id)
+                   for b in result.boxes]), None)]
+        out += [(tp.TRAFFIC_METRICS, metric, None) for metric in result.metrics]
+        for change in result.changes:
+            out += self._incident(change, f, result.boxes)
+        self.last_seen[e.camera_id] = max(e.ts, self.last_seen.get(e.camera_id) or e.ts)
+        if e.camera_id in self.offline:
+            self.offline.discard(e.camera_id)
+            out.append((tp.ALERTS, self._alarm(e.camera_id, OFFLINE, ev.AlarmAction.CLEAR,
+                                               e.ts, f"{e.camera_id}|offline|clear|{e.ts}",
+                                               "Camera gửi hình trở lại / Frames again"), None))
+        return out
+
+    def _incident(self, change: IncidentChange, f: _Frame, boxes: list[TrackedBox]):
+        i = change.incident
+        key = f"{i.incident_id}|{change.action.value}"
+        if change.action is not ev.AlarmAction.RAISE:
+            return [(tp.ALERTS, self._alarm(i.camera_id, i.kind.value, change.action, change.at,
+                                            key, i.note or WORDS[i.kind]), None)]
+        e: ev.CameraFrame = f.message.event
+        snapshot = ev.Snapshot(event_id=uuid.uuid5(ALARM_NAMESPACE, f"{key}|snapshot"), ts=e.ts,
+                               camera_id=e.camera_id, frame_seq=e.seq, width=e.width,
+                               height=e.height, caption=WORDS[i.kind])
+        image = annotate(f.image, boxes, i.boxes, f"{e.camera_id.upper()}  {WORDS[i.kind]}")
+        alarm = self._alarm(i.camera_id, i.kind.value, ev.AlarmAction.RAISE, change.at, key,
+                            f"{WORDS[i.kind]}: {i.note}" if i.note else WORDS[i.kind],
+                            severity=SEVERITY[i.kind],
+                            evidence=f"/api/snapshots/{snapshot.event_id}.jpg")
+        logger.info("incident raised", extra={"camera_id": i.camera_id, "kind": i.kind.value,
+                                               "tracks": list(i.track_ids)})
+        return [(tp.VISION_SNAPSHOTS, snapshot, jpeg(image)), (tp.ALERTS, alarm, None)]
+
+    @staticmethod
+    def _alarm(camera_id: str, alarm_type: str, action: ev.AlarmAction, at: datetime, key: str,
+               message: str, severity: ev.Severity | None = None,
+               evidence: str | None = None) -> ev.Alarm:
+        return ev.Alarm(event_id=uuid.uuid5(ALARM_NAMESPACE, key), ts=at, source_id=camera_id,
+                        source_kind="camera", alarm_type=alarm_type, action=action,
+                        severity=severity, message=message[:500], evidence_ref=evidence)
+
+    def _dead_letter(self, m: Message, reason: str) -> None:
+        record = _Record(self.settings.topic(m.topic.name), m.partition, m.offset,
+                         m.event.camera_id.encode(), m.value)
+        self.publisher.publish(tp.DEADLETTER, dead_letter(WORKER_NAME, reason, record))
+        logger.warning("dead-lettered a camera frame", extra={
+            "camera_id": m.event.camera_id, "seq": m.event.seq, "reason": reason})
+
+    # -- silence -----------------------------------------------------------------------------
+
+    def tick(self, idle: bool) -> None:
+        """Once caught up: cameras silent for longer than the policy allows are offline."""
+        if not idle:
+            return
+        now = self.clock.now()
+        alarms = []
+        for camera_id, seen in self.last_seen.items():
+            since = seen or self.started
+            if camera_id in self.offline or now - since <= self.stale_after:
+                continue
+            self.offline.add(camera_id)
+            alarms.append(self._alarm(
+                camera_id, OFFLINE, ev.AlarmAction.RAISE, since + self.stale_after,
+                f"{camera_id}|offline|{since.isoformat()}",
+                f"Camera không gửi hình từ {since:%H:%M:%S} UTC / No frames since then",
+                severity=ev.Severity.MEDIUM))
+        for alarm in alarms:
+            self.publisher.publish(tp.ALERTS, alarm)
+        if alarms:
+            self.publisher.flush(PUBLISH_TIMEOUT_S)
+            logger.warning("cameras offline", extra={"cameras": [a.source_id for a in alarms]})
+
+
+@dataclass(frozen=True)
+class _Record:
+    """The shape of a consumer record that `ioc.worker.dead_letter` reads."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes
+    value: bytes
+
+
+def restore(settings: Settings) -> tuple[dict[str, datetime], set[str]]:
+    """Each camera's newest frame time and the cameras with an open offline alarm."""
+    from ioc.db.session import connect
+
+    with connect(settings) as conn:
+        seen = dict(conn.execute("SELECT camera_id, ts FROM camera_snapshots").fetchall())
+        offline = {r[0] for r in conn.execute(
+            "SELECT source_id FROM alarms WHERE closed_at IS NULL AND source_kind = 'camera' "
+            "AND alarm_type = %s AND active", (OFFLINE,))}
+    return seen, offline
+
+
+def make_worker(settings: Settings, publisher: Publisher | None = None,
+                clock: Clock | None = None, detector: Detector | None = None) -> Worker:
+    from analytics.vision.cli import load_detector
+    from ioc.camera_views import load_views
+    from ioc.city import load_city
+
+    detector = detector or load_detector(settings)  # ModelError names the file, before polling
+    seen, offline = restore(settings)
+    cameras = [c.id for c in load_city().cameras[:settings.cameras]] if settings.simulate else []
+    publisher = publisher or Publisher(settings)
+    sink = VisionSink(settings, detector, publisher, clock or settings.clock(), load_views(),
+                      cameras, seen, offline)
+    logger.info("vision worker ready", extra={"model": detector.label, "classes": CLASSES,
+                                              "cameras": len(sink.last_seen)})
+    return Worker(settings, WORKER_NAME, [tp.CAMERA_FRAMES], sink, publisher=publisher,
+                  tick=sink.tick)
+
