@@ -220,6 +220,26 @@ def mqtt() -> None:
         fail(str(exc))
 
 
+@app.command("camera-ingest")
+def camera_ingest(
+    url: Annotated[str, typer.Argument(help="rtsp://…, http(s):// MJPEG, or a video file")],
+    camera_id: Annotated[str, typer.Option(help="The id its frames carry, e.g. cam-17")],
+    fps: Annotated[float, typer.Option(min=0.1, max=30, help="Frames/s kept")] = 2.0,
+    loop: Annotated[bool, typer.Option(help="Play a video file again at its end")] = False,
+) -> None:
+    """Read a real camera stream with OpenCV and publish its frames as the simulator does."""
+    from ingest.camera_stream import StreamUnreadable, run
+    from ioc.kafka import BrokerUnavailable
+    from ioc.worker import stop_on_signals
+
+    settings = settings_or_exit()
+    setup_logging(settings.log_level, "camera-ingest")
+    try:
+        run(settings, url, camera_id, stop_on_signals(), fps=fps, loop=loop)
+    except (StreamUnreadable, BrokerUnavailable) as exc:
+        fail(str(exc))
+
+
 @app.command()
 def dashboard() -> None:
     """Serve the Dash dashboard on IOC_HOST:IOC_DASHBOARD_PORT."""
@@ -686,6 +706,80 @@ def bench_replay(
     finally:
         broker.stop(timeout_s=2)
         pg.stop()
+
+
+def _camera_frames(cameras: int, seconds: int, fps: float):
+    """The simulated city's cameras (the live scenes), `seconds` of video at `fps`, in time
+    order, interleaved across cameras."""
+    from datetime import UTC, datetime, timedelta
+
+    from ioc.city import load_city
+    from simulators.cameras import CameraSim
+
+    sites = load_city().cameras
+    sims = [CameraSim(sites[i % len(sites)], seed=7 + i // len(sites), fps=fps)
+            for i in range(cameras)]
+    start = datetime(2026, 12, 3, 3, 0, tzinfo=UTC)  # 10:00 in Vietnam
+    frames = []
+    for k in range(int(seconds * fps)):
+        for sim in sims:
+            frame, jpeg, _ = sim.next_frame(start + timedelta(seconds=k / fps))
+            frames.append((frame, jpeg))
+    return frames
+
+
+COUNT_RATES = (5.0, 2.0)
+COUNT_CLIPS = 4  # cameras' scenes, 120 s each, at each rate
+
+
+def _clips(fps: float):
+    """Clips of the simulated city's camera scenes at `fps` with their truth (the same seeds at
+    every rate: the same traffic, sampled differently)."""
+    import tempfile
+
+    import cv2
+
+    from ioc.city import load_city
+    from simulators.camera_scene import street_scene
+    from simulators.vision_data import write_clip
+
+    clips = []
+    for camera in load_city().cameras[:COUNT_CLIPS]:
+        with tempfile.TemporaryDirectory() as tmp:
+            truth = write_clip(tmp, seconds=120, fps=fps, seed=f"bench:{camera.id}",
+                               scene=street_scene(camera.id))
+            images = [cv2.imread(str(p)) for p in sorted(Path(tmp).glob("*.jpg"))]
+        clips.append((images, truth))
+    return clips
+
+
+@bench_app.command("vision")
+def bench_vision(
+    cameras: Annotated[int, typer.Option(min=1, max=64)] = 8,
+    seconds: Annotated[int, typer.Option(min=5, help="Video seconds per camera")] = 30,
+    fps: Annotated[float, typer.Option(min=0.5, max=30, help="Frames/s per camera")] = 2.0,
+    batch: Annotated[int, typer.Option(min=1, max=64, help="Frames per model call")] = 8,
+    counts: Annotated[bool, typer.Option(help="Also score line counts at 5 and 2 frames/s "
+                                              "against the renderer's truth")] = True,
+) -> None:
+    """Vision frames/s end to end (decode, detect, track, count, publish) against the raw model
+    on the same frames, per-frame latency, and how many cameras one machine carries."""
+    from analytics.vision.bench import run
+    from analytics.vision.cli import load_detector
+    from analytics.vision.detector import ModelError
+
+    settings = settings_or_exit()
+    setup_logging("WARNING")
+    try:
+        detector = load_detector(settings)
+    except ModelError as exc:
+        fail(str(exc))
+    from analytics.vision.bench import counting
+
+    lines = list(counting(detector, _clips, COUNT_RATES, err)) if counts else []
+    for line in [*lines[:-1], *run(detector, _camera_frames, cameras, seconds, fps, batch, err),
+                 *lines[-1:]]:
+        out.print(line, highlight=False, soft_wrap=True)
 
 
 @bench_app.command("triage")

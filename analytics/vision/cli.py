@@ -57,7 +57,7 @@ MODEL_DIR = Path(__file__).with_name("model")
 # The committed model's recipe: `make model` runs exactly this.
 DATA_SEED = 11
 TRAIN_FRAMES, VAL_FRAMES, TEST_FRAMES = 1500, 150, 600
-EPOCHS = 10
+EPOCHS = 30
 
 
 class DatasetWriter(Protocol):
