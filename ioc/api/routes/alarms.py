@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import timedelta
+from functools import lru_cache
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response
@@ -20,6 +21,7 @@ from ioc import events as ev
 from ioc import topics as tp
 from ioc.api import models
 from ioc.api.deps import ClockDep, DbDep, OperatorDep, PublisherDep
+from ioc.city import load_city
 from ioc.db import alarm_queries
 from ioc.policy import load_policy
 
@@ -34,8 +36,15 @@ STATE_ORDER = [ev.AlarmState.UNACK, ev.AlarmState.RTN_UNACK, ev.AlarmState.ACKED
 def present(record: al.AlarmRecord, row: dict, now) -> dict:
     escalate = timedelta(seconds=load_policy().alarms.escalate_after_s)
     severity = al.severity_at(record, now, escalate)
+    if row.get("source_kind") == "camera" and row.get("lat") is None:
+        row = {**row, **_camera_places().get(row["source_id"], {})}  # cameras: the city model
     return {**row, "state": al.state_at(record, now), "severity": severity,
             "base_severity": record.severity, "escalated": severity != record.severity}
+
+
+@lru_cache(maxsize=1)
+def _camera_places() -> dict[str, dict]:
+    return {c.id: {"ward": c.ward, "lat": c.lat, "lon": c.lon} for c in load_city().cameras}
 
 
 def _urgency(alarm: dict) -> tuple:
