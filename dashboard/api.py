@@ -77,6 +77,9 @@ _CAMERAS = TypeAdapter(list[models.CameraFeed])
 _SIGNED_IN, _ACTION = TypeAdapter(models.SignedIn), TypeAdapter(models.ActionAnswer)
 _ALARMS, _ALARM_ACTION = TypeAdapter(models.AlarmList), TypeAdapter(models.AlarmActionAnswer)
 _ALARM = TypeAdapter(models.AlarmDetail)
+_CAMERA_STATUS = TypeAdapter(list[models.CameraStatus])
+_CAMERA_TRAFFIC = TypeAdapter(models.CameraTrafficSeries)
+_CAMERA_INCIDENTS = TypeAdapter(models.CameraIncidents)
 
 
 def _parse(what: str, adapter: TypeAdapter[T], body: bytes) -> T:
@@ -182,6 +185,43 @@ class CityApi:
     def snapshot(self, camera_id: str) -> httpx.Response:
         """The newest JPEG of a camera, as the API's response (200, or 404 with no frame yet)."""
         return self._get(f"/api/cameras/{quote(camera_id, safe='')}/snapshot.jpg")
+
+    # ------------------------------------------------------------------ cameras (/cameras)
+
+    def camera_statuses(self) -> list[models.CameraStatus]:
+        """Every camera with its status, place, newest traffic window and open alarms; the
+        configured cameras that never sent a frame too (offline)."""
+        return self._read("/api/cameras", _CAMERA_STATUS, silent="true")
+
+    def camera_frame(self, camera_id: str, annotated: bool = True) -> httpx.Response:
+        """A camera's newest frame, annotated with its detections and count line, as the
+        API's response (200, or 404 with no frame yet)."""
+        return self._get(f"/api/cameras/{quote(camera_id, safe='')}/frame.jpg",
+                         annotated="true" if annotated else "false")
+
+    def _camera_part(self, camera_id: str, part: str, adapter: TypeAdapter[T],
+                     **params: Any) -> T | None:
+        path = f"/api/cameras/{quote(camera_id, safe='')}/{part}"
+        response = self._get(path, **params)
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise ApiUnavailable(f"GET {path}: HTTP {response.status_code}")
+        return _parse(f"GET /api/cameras/{{id}}/{part}", adapter, response.content)
+
+    def camera_traffic(self, camera_id: str,
+                       window: str = "PT1H") -> models.CameraTrafficSeries | None:
+        """A camera's traffic windows over the last `window`, oldest first; None if the API
+        knows no such camera."""
+        return self._camera_part(camera_id, "traffic", _CAMERA_TRAFFIC, window=window)
+
+    def camera_incidents(self, camera_id: str, limit: int = 10) -> models.CameraIncidents | None:
+        """A camera's incident alarms, newest first; None if the API knows no such camera."""
+        return self._camera_part(camera_id, "incidents", _CAMERA_INCIDENTS, limit=limit)
+
+    def evidence(self, snapshot_id: str) -> httpx.Response:
+        """An incident's snapshot JPEG (an alarm's evidence_ref), as the API's response."""
+        return self._get(f"/api/snapshots/{quote(snapshot_id, safe='')}.jpg")
 
     # ------------------------------------------------------------------ the operator's queue
 

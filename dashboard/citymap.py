@@ -274,6 +274,52 @@ def camera_trace(city: CityModel, online: dict[str, bool], name: str) -> go.Scat
                 "size": 15, "color": CAMERA_COLOR, "line": {"color": "#0b1118", "width": 1}})
 
 
+CAMERA_STATES = ("live", "stale", "offline")
+CAMERA_LOOK = {  # status -> (colour, symbol): the symbol says it without colour too
+    "live": ("#35c28a", "square"),
+    "stale": ("#f5b400", "diamond"),
+    "offline": ("#8a99ab", "square-open"),
+}
+
+
+def camera_status_traces(cameras: Sequence, status: dict[str, str], labels: dict[str, str],
+                         hover_of, selected: str | None = None) -> list[go.Scatter]:
+    """Cameras (anything with camera_id, lat, lon) coloured by status: a legend entry per
+    status, always all three in `CAMERA_STATES` order (plotly leaves an empty trace out of the
+    legend, so the entries are traces of their own), so the legend reads the same whatever the
+    cameras are doing; then one trace per status, and a ring around the `selected` camera.
+    Each marker's customdata is its camera id (a click opens it)."""
+    placed = [c for c in cameras if c.lat is not None and c.lon is not None]
+    traces = []
+    for state in CAMERA_STATES:
+        colour, symbol = CAMERA_LOOK[state]
+        traces.append(go.Scatter(
+            x=[None], y=[None], mode="markers", name=labels[state], hoverinfo="skip",
+            legendgroup=f"camera-{state}",
+            marker={"symbol": symbol, "size": 14, "color": colour,
+                    "line": {"color": colour if state == "offline" else "#0b1118",
+                             "width": 2.5 if state == "offline" else 1}}))
+    for state in CAMERA_STATES:
+        mine = [c for c in placed if status.get(c.camera_id) == state]
+        colour, symbol = CAMERA_LOOK[state]
+        traces.append(go.Scatter(
+            x=[c.lon for c in mine], y=[c.lat for c in mine], mode="markers+text",
+            name=labels[state], legendgroup=f"camera-{state}", showlegend=False,
+            text=[hover_safe(c.camera_id.removeprefix("cam-")) for c in mine],
+            textposition="top center", customdata=[c.camera_id for c in mine],
+            textfont={"color": "#e8f2fc", "size": 12, "shadow": f"0px 0px 3px {MAP_BG}"},
+            hoverinfo="text", hovertext=[hover_of(c) for c in mine],
+            marker={"symbol": symbol, "size": 16, "color": colour,
+                    "line": {"color": "#0b1118" if state != "offline" else colour,
+                             "width": 1 if state != "offline" else 2.5}}))
+    ring = [c for c in placed if c.camera_id == selected]
+    traces.append(go.Scatter(
+        x=[c.lon for c in ring], y=[c.lat for c in ring], mode="markers", hoverinfo="skip",
+        showlegend=False, marker={"symbol": "circle-open", "size": 34, "color": "#4cc3ff",
+                                  "line": {"width": 3}}))
+    return traces
+
+
 def frame_sites(fig: go.Figure, sites: Sequence[Site], margin: float = 0.35,
                 min_span_deg: float = 0.02) -> None:
     """Start the view on these sites (e.g. the cameras) rather than on the whole city."""

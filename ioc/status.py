@@ -30,6 +30,20 @@ def camera_stale_after(policy: Policy, camera_fps: float, scenario_speed: float)
     return timedelta(seconds=max(policy.camera_stale_s, 3 * frame_period_s))
 
 
+CAMERA_STALE_FACTOR = 3  # a camera is stale up to 3 times its limit, offline beyond
+
+
+def camera_status(last_seen: datetime | None, now: datetime,
+                  stale_after: timedelta) -> Literal["live", "stale", "offline"]:
+    """live while the newest frame is within the stale limit, stale within 3 times it,
+    offline beyond that or with no frame ever."""
+    if is_online(last_seen, now, stale_after):
+        return "live"
+    if is_online(last_seen, now, CAMERA_STALE_FACTOR * stale_after):
+        return "stale"
+    return "offline"
+
+
 def is_online(last_seen: datetime | None, now: datetime, stale_after: timedelta) -> bool:
     return last_seen is not None and now - last_seen <= stale_after
 

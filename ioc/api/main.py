@@ -8,7 +8,7 @@ from fastapi import Depends, FastAPI, Request
 
 from ioc.api import errors, open311
 from ioc.api.deps import refuse_nul
-from ioc.api.routes import alarms, auth, city, reports, system
+from ioc.api.routes import alarms, auth, cameras, city, reports, system
 from ioc.clock import Clock
 from ioc.config import Settings, get_settings
 from ioc.db.session import engine
@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     errors.install(app)
     app.include_router(system.router)
     app.include_router(city.router)
+    app.include_router(cameras.router)
     app.include_router(reports.router)
     app.include_router(alarms.router)
     app.include_router(auth.router)

@@ -300,3 +300,71 @@ class AlarmActionAnswer(_Out):
     action: AlarmAction
     outcome: Literal["applied", "pending"]
     state: AlarmState | None = None
+
+
+# ------------------------------------------------------------------ cameras (/cameras page)
+
+CameraState = Literal["live", "stale", "offline"]
+
+
+class CameraTraffic(_Out):
+    """One camera over one event-time window (`ioc.events.TrafficMetric`; `ts` is its end)."""
+
+    window_start: AwareDatetime
+    ts: AwareDatetime = Field(description="The window's end")
+    counts: dict[str, int] = Field(description="Road users seen in the window, by class")
+    crossings: dict[str, int] = Field(
+        description="Count-line crossings by class and direction, e.g. {\"motorcycle_in\": 3}")
+    occupancy: float = Field(description="Share of the carriageway covered by vehicles, 0..1")
+    congestion_index: float = Field(description="0 free flow .. 1 jammed")
+    congestion_level: Literal["free", "busy", "congested"] = Field(
+        description="The index in words, with the KPIs' thresholds (busy from 0.4, congested "
+        "from 0.7; ioc.kpis.congestion_level)")
+    average_speed_kmh: float | None = None
+
+
+class CameraStatus(_Out):
+    """A camera with its status (live, stale, offline), where it is, its newest frame's
+    metadata (absent for one that never sent a frame), its newest traffic window and how many
+    of its alarms are open. The fields of `CameraFeed` keep their names and meaning."""
+
+    camera_id: str
+    ts: AwareDatetime | None = Field(None, description="The newest frame's time")
+    seq: int | None = None
+    width: int | None = None
+    height: int | None = None
+    status: CameraState | None = Field(
+        None, description="live: the newest frame is within the stale limit (policy "
+        "camera_stale_s, or 3 frame periods at the scenario's speed); stale: within 3 times "
+        "that; offline: older, or no frame ever")
+    age_s: float | None = Field(None, description="The newest frame's age at `now`")
+    stale_after_s: float | None = Field(None, description="The stale limit used")
+    name: str | None = None
+    road: str | None = None
+    ward: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    heading_deg: float | None = None
+    traffic: CameraTraffic | None = Field(
+        None, description="The newest traffic window that ended in the last hour")
+    open_alarms: int = Field(0, description="Camera alarms not back to normal (ISA-18.2)")
+    open_alarm_types: list[str] = Field(default_factory=list)
+
+
+class CameraTrafficSeries(_Out):
+    """A camera's traffic windows that ended in (since, until], oldest first."""
+
+    camera_id: str
+    since: AwareDatetime
+    until: AwareDatetime
+    windows: list[CameraTraffic]
+    truncated: bool = Field(False, description="More windows than the limit: the newest kept")
+
+
+class CameraIncidents(_Out):
+    """A camera's incident alarms (stalled vehicle, wrong way, crash, congestion …), newest
+    raised first, each with its evidence snapshot (`evidence_ref`)."""
+
+    camera_id: str
+    now: AwareDatetime
+    incidents: list[AlarmOut]

@@ -179,3 +179,56 @@ def unregistered(conn: sa.Connection, since: datetime) -> list[dict]:
         "min(source_topic) AS door FROM deadletters WHERE reason LIKE :reason AND ts >= :since "
         "GROUP BY key ORDER BY max(ts) DESC"),
         {"reason": UNREGISTERED + "%", "since": since}).mappings()]
+
+
+# ------------------------------------------------------------------ cameras (/cameras page)
+
+_TRAFFIC = ("window_start, ts, counts, crossings, occupancy, congestion_index, "
+            "average_speed_kmh")
+
+
+def traffic_newest(conn: sa.Connection, since: datetime, until: datetime) -> dict[str, dict]:
+    """camera_id -> its newest traffic-metric window that ended in (since, until], in full."""
+    return {r["camera_id"]: dict(r) for r in conn.execute(sa.text(
+        f"SELECT DISTINCT ON (camera_id) camera_id, {_TRAFFIC} FROM traffic_metrics "
+        "WHERE ts > :since AND ts <= :until ORDER BY camera_id, ts DESC"),
+        {"since": since, "until": until}).mappings()}
+
+
+def traffic_windows(conn: sa.Connection, camera_id: str, since: datetime, until: datetime,
+                    limit: int) -> list[dict]:
+    """A camera's traffic windows that ended in (since, until], the newest `limit` of them,
+    oldest first. A replayed window has its own event_id, so one window (start) is kept once."""
+    rows = conn.execute(sa.text(
+        f"SELECT * FROM (SELECT DISTINCT ON (window_start) {_TRAFFIC} FROM traffic_metrics "
+        "WHERE camera_id = :c AND ts > :since AND ts <= :until "
+        "ORDER BY window_start, ts DESC) w ORDER BY ts DESC LIMIT :limit"),
+        {"c": camera_id, "since": since, "until": until, "limit": limit}).mappings()
+    return [dict(r) for r in reversed(list(rows))]
+
+
+def frame_detections(conn: sa.Connection, camera_id: str, frame_seq: int,
+                     ts: datetime) -> list[dict] | None:
+    """The boxes detected on one frame (camera, seq and time: a restarted camera counts its
+    seq from 0 again), or None when that frame has no detections row (yet)."""
+    row = conn.execute(sa.text(
+        "SELECT boxes FROM detections WHERE camera_id = :c AND frame_seq = :s "
+        "AND ts BETWEEN :ts - interval '1 second' AND :ts + interval '1 second' LIMIT 1"),
+        {"c": camera_id, "s": frame_seq, "ts": ts}).first()
+    return list(row.boxes) if row else None
+
+
+def camera_frame(conn: sa.Connection, camera_id: str) -> dict | None:
+    """A camera's newest frame with its metadata."""
+    row = conn.execute(sa.text("SELECT jpeg, ts, seq, width, height FROM camera_snapshots "
+                               "WHERE camera_id = :c"), {"c": camera_id}).mappings().first()
+    return {**row, "jpeg": bytes(row["jpeg"])} if row else None
+
+
+def camera_alarm_ids(conn: sa.Connection, camera_id: str, limit: int,
+                     exclude_types: tuple[str, ...] = ()) -> list:
+    """The newest-raised alarms of one camera (their ids), `exclude_types` left out."""
+    return list(conn.execute(sa.text(
+        "SELECT alarm_id FROM alarms WHERE source_id = :c AND source_kind = 'camera' "
+        "AND NOT (alarm_type = ANY(:skip)) ORDER BY raised_at DESC, alarm_id LIMIT :limit"),
+        {"c": camera_id, "skip": list(exclude_types), "limit": limit}).scalars())

@@ -67,7 +67,20 @@ def actions_for(a: AlarmOut) -> list[str]:
     return acts + ["shelve"]
 
 
-def alarm_row(a: AlarmOut, lang: str, tz: str, ward_name, can_act: bool) -> html.Div:
+def evidence_thumb(a: AlarmOut, lang: str, evidence_src) -> html.A | None:
+    """A camera alarm's evidence snapshot, small, opening full size; None without one."""
+    src = evidence_src(a.evidence_ref) if evidence_src and a.source_kind == "camera" else None
+    if src is None:
+        return None
+    return html.A(html.Img(src=src, alt=t("alarms.evidence", lang), className="alarm-evidence"),
+                  href=src, target="_blank", rel="noopener", title=t("alarms.evidence", lang),
+                  className="alarm-evidence-link")
+
+
+def alarm_row(a: AlarmOut, lang: str, tz: str, ward_name, can_act: bool,
+              evidence_src=None) -> html.Div:
+    """One alarm; `evidence_src(evidence_ref)` is the dashboard's URL of a camera alarm's
+    snapshot (dashboard/pages/cameras/frames.py), shown as a thumbnail."""
     state = a.state.value
     where = " · ".join(x for x in (a.source_id, ward_name(a.ward, lang) if a.ward else None)
                        if x)
@@ -91,12 +104,14 @@ def alarm_row(a: AlarmOut, lang: str, tz: str, ward_name, can_act: bool) -> html
     state_chip = html.Span([html.Span(STATE_ICON[a.state], className="pill-icon"),
                             t(f"alarm.state.{state}", lang)],
                            className=f"alarm-state alarm-{state}")
+    thumb = evidence_thumb(a, lang, evidence_src)
     return html.Div([
         html.Div([html.Div([state_chip, severity, html.B(type_label(a.alarm_type, lang)),
                             html.Span("▲" if a.escalated else "", className="escalated")],
                            className="alarm-title"),
                   html.Div(message_for(a, lang, tz), className="alarm-message"),
-                  html.Div([where, " · ", when], className="alarm-meta muted")],
+                  html.Div([where, " · ", when], className="alarm-meta muted"),
+                  *([thumb] if thumb is not None else [])],
                  className="alarm-body"),
         html.Div(buttons, className="alarm-actions"),
     ], className=f"alarm-row alarm-{state}", role="listitem",
@@ -143,6 +158,11 @@ OUT = {"list": Output("alarms-list", "children"), "counts": Output("alarms-count
 
 
 def register(app: Dash, ctx: Context) -> None:
+    # Imported here: the cameras page imports this module's alarm words at its top.
+    from dashboard.pages.cameras.frames import evidence_paths
+
+    evidence_src = evidence_paths(app)
+
     @app.callback(output=OUT, inputs={"_n": Input("alarms-tick", "n_intervals"),
                                       "_done": Input("alarms-feedback", "children"),
                                       "selected": Input("alarm-selected", "data")},
@@ -155,7 +175,8 @@ def register(app: Dash, ctx: Context) -> None:
             return answer(OUT, list=html.Div(t("data.unavailable", lang), className="notice error"))
         ward_name = ctx.ward_namer()
         can_act = session(auth) is not None
-        rows = [alarm_row(a, lang, ctx.tz, ward_name, can_act) for a in body.alarms[:SHOWN]]
+        rows = [alarm_row(a, lang, ctx.tz, ward_name, can_act, evidence_src)
+                for a in body.alarms[:SHOWN]]
         if len(body.alarms) > SHOWN:
             rows.append(html.Div(t("alarms.more", lang, n=len(body.alarms) - SHOWN),
                                  className="muted alarm-more"))

@@ -125,24 +125,6 @@ def recent_reports(db: DbDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200)
     return queries.recent_reports(db, limit)
 
 
-@router.get("/cameras", summary="Cameras and their newest frame",
-            response_model=list[models.CameraFeed])
-def cameras(db: DbDep):
-    return queries.cameras(db)
-
-
-@router.get("/cameras/{camera_id}/snapshot.jpg", response_class=Response,
-            responses={404: {"description": "No frame from this camera yet"}})
-def snapshot(camera_id: str, db: DbDep):
-    found = queries.camera_snapshot(db, camera_id)
-    if found is None:
-        raise HTTPException(404, f"no frame from camera {camera_id!r} yet; check that it is "
-                                 "publishing (GET /api/cameras lists those that are)")
-    jpeg, ts = found
-    return Response(jpeg, media_type="image/jpeg",
-                    headers={"Cache-Control": "no-store", "X-Frame-Time": ts.isoformat()})
-
-
 @router.get("/snapshots/{snapshot_id}.jpg", response_class=Response,
             summary="An incident's evidence: the annotated frame an alarm names",
             responses={404: {"description": "No such snapshot"}})
