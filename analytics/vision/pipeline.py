@@ -19,13 +19,56 @@ from analytics.vision.incidents import IncidentChange, IncidentDetector, Inciden
 from analytics.vision.tracking import TrackedBox, Tracker
 from analytics.vision.traffic import GroundPlane, RegionOfInterest, TrafficConfig, TrafficWindows
 from ioc.camera_views import CameraView
-from ioc.events import TrafficMetric
+from ioc.events import AlarmAction, TrafficMetric
 
 
 def default_line(width: int, height: int) -> CountLine:
     """Across the frame, two thirds down: where a pole camera sees vehicles large."""
     y = round(height * 2 / 3)
     return CountLine.parse(f"0,{y},{width},{y}")
+
+
+def on_road(roi: RegionOfInterest | None, boxes) -> bool:
+    """Whether an incident's vehicles stand on the carriageway (their ground points inside the
+    camera's road outline): a motorbike parked on the pavement is no stalled vehicle."""
+    if roi is None or not boxes:
+        return True
+    return any(roi.contains(((x1 + x2) / 2, y2)) for x1, _, x2, y2 in boxes)
+
+
+class AlarmGate:
+    """One alarm per camera and incident kind, as ISA-18.2 has it: raised when the first
+    incident of its kind begins, cleared when the last one ends (two cars stalled behind each
+    other are one "stalled vehicle" alarm, not a raise while it is open and an early clear).
+    Incidents off the carriageway are dropped, raise and clear alike."""
+
+    def __init__(self, roi: RegionOfInterest | None) -> None:
+        self.roi = roi
+        self.open: dict[str, set] = {}  # kind -> ids of its ongoing incidents
+        self.dropped: set = set()
+
+    def __call__(self, changes: list[IncidentChange]) -> list[IncidentChange]:
+        out = []
+        for change in changes:
+            i = change.incident
+            if change.action is AlarmAction.RAISE:
+                if not on_road(self.roi, i.boxes):
+                    self.dropped.add(i.incident_id)
+                    continue
+                ongoing = self.open.setdefault(i.kind.value, set())
+                if not ongoing:
+                    out.append(change)
+                ongoing.add(i.incident_id)
+            else:
+                if i.incident_id in self.dropped:
+                    self.dropped.discard(i.incident_id)
+                    continue
+                ongoing = self.open.get(i.kind.value, set())
+                ongoing.discard(i.incident_id)
+                if not ongoing and i.kind.value in self.open:
+                    del self.open[i.kind.value]
+                    out.append(change)
+        return out
 
 
 @dataclass
@@ -58,6 +101,7 @@ class CameraPipeline:
         self.windows = TrafficWindows(self.camera_id, roi, TrafficConfig(window_s=self.window_s),
                                       ground)
         self.incidents = IncidentDetector(self.camera_id, self.thresholds, ground)
+        self.gate = AlarmGate(roi if view and view.road else None)
         self.last_ts: datetime | None = None
 
     def frame(self, ts: datetime, found: FrameDetections) -> FrameOutput:
@@ -68,7 +112,7 @@ class CameraPipeline:
         for metric in metrics:
             changes += self.incidents.on_window(metric)
         self.last_ts = ts
-        return FrameOutput(boxes, crossings, metrics, changes)
+        return FrameOutput(boxes, crossings, metrics, self.gate(changes))
 
     def flush(self) -> list[TrafficMetric]:
         return self.windows.flush()

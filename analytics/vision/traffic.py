@@ -115,6 +115,7 @@ class RegionOfInterest:
 
     def __init__(self, polygon: Sequence[tuple[float, float]]) -> None:
         pts = np.asarray(polygon, dtype=float).reshape(-1, 2)
+        self.polygon = pts.astype(np.float32)
         if len(pts) < 3:
             raise ValueError(f"the region of interest needs at least 3 points, got {len(pts)}")
         self.origin = pts.min(axis=0)
@@ -131,6 +132,11 @@ class RegionOfInterest:
     def frame(cls, width: float, height: float) -> RegionOfInterest:
         """The whole frame."""
         return cls([(0, 0), (width, 0), (width, height), (0, height)])
+
+    def contains(self, point: tuple[float, float]) -> bool:
+        """Whether the point lies inside the outline (or on its edge)."""
+        return cv2.pointPolygonTest(self.polygon, (float(point[0]), float(point[1])),
+                                    False) >= 0
 
     def occupancy(self, boxes: Iterable[tuple[float, float, float, float]]) -> float:
         """Share of the region covered by the union of the boxes, 0..1."""
