@@ -776,9 +776,11 @@ def bench_vision(
         fail(str(exc))
     from analytics.vision.bench import counting
 
-    lines = list(counting(detector, _clips, COUNT_RATES, err)) if counts else []
-    for line in [*lines[:-1], *run(detector, _camera_frames, cameras, seconds, fps, batch, err),
-                 *lines[-1:]]:
+    count_lines = list(counting(detector, _clips, COUNT_RATES, err)) if counts else []
+    count_pairs = count_lines.pop().removeprefix("SUMMARY vision-counts") if counts else ""
+    lines = [*count_lines, *run(detector, _camera_frames, cameras, seconds, fps, batch, err)]
+    lines[-1] += count_pairs  # one SUMMARY line, the last
+    for line in lines:
         out.print(line, highlight=False, soft_wrap=True)
 
 

@@ -34,7 +34,7 @@ from ioc.supervisor import Supervisor, ioc_command
 
 logger = logging.getLogger(__name__)
 
-WORKERS = ("persistence", "triage", "sensors")
+WORKERS = ("persistence", "triage", "sensors", "vision")
 # They publish: paused while the broker recycles.
 PRODUCERS = ("simulators", "api", "ingest", "mqtt")
 HEALTHY_WITHIN_S = 90  # after this long without a green /health, say what is still wrong
@@ -90,6 +90,20 @@ def _check_ports(settings: Settings) -> None:
                                f"running? Stop it or set {name} to a free port.")
 
 
+def _check_vision_model(settings: Settings) -> None:
+    """The vision worker's model loads, or `ioc up` stops here naming the file and the fix
+    (rather than a worker that restarts for ever)."""
+    from analytics.vision.cli import load_detector
+    from analytics.vision.detector import ModelError
+
+    try:
+        load_detector(settings)
+    except ModelError as exc:
+        raise StartupError(f"{exc}. Run `make model` to train the default one, or set "
+                           "IOC_VISION_MODEL to an Ultralytics detection model exported to ONNX"
+                           ) from None
+
+
 def start_infrastructure(settings: Settings, ready: Ready = _unheard) -> City:
     """Broker, database, migrations, topics. Returns a City with the effective settings."""
     from ioc import sensors, topics
@@ -100,6 +114,7 @@ def start_infrastructure(settings: Settings, ready: Ready = _unheard) -> City:
     from ioc.kafka import BrokerUnavailable, ensure_topics
 
     _check_ports(settings)
+    _check_vision_model(settings)
     city = City(settings)
     updates: dict = {}
     try:
@@ -295,7 +310,7 @@ def broker_memory_mb(city: City) -> float:
 
 
 # Upstream first: triage publishes what persistence then stores.
-DRAIN_ORDER = ("triage", "sensors", "persistence")
+DRAIN_ORDER = ("triage", "sensors", "vision", "persistence")
 
 
 def _drained_after(city: City, worker: str, since):
