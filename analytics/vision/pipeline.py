@@ -113,6 +113,3 @@ class CameraPipeline:
             changes += self.incidents.on_window(metric)
         self.last_ts = ts
         return FrameOutput(boxes, crossings, metrics, self.gate(changes))
-
-    def flush(self) -> list[TrafficMetric]:
-        return self.windows.flush()

@@ -36,7 +36,6 @@ class TrainPlan:
     batch: int = 32
     seed: int = 0
     workers: int = 2
-    time_h: float | None = None  # stop after this many hours, whatever the epochs
     device: str = "cpu"
     arch: str = ARCH
     min_label_px: float = MIN_LABEL_PX
@@ -132,8 +131,6 @@ def train(plan: TrainPlan, log: Callable[[str], None] = print) -> TrainResult:
                 pretrained=False, amp=False, plots=False, project=str(runs), name=MODEL_NAME,
                 exist_ok=True, patience=plan.epochs, verbose=False, cache="ram",
                 close_mosaic=max(1, plan.epochs // 5))
-    if plan.time_h:
-        args["time"] = plan.time_h
     model.train(**args)
     seconds = time.monotonic() - started
     best = Path(model.trainer.best)

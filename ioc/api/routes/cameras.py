@@ -8,6 +8,7 @@ stream's clock; the congestion words from `ioc.kpis`. Nothing here is computed t
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from datetime import timedelta
 from typing import Annotated
@@ -240,3 +241,15 @@ def annotate(jpeg: bytes, boxes: list[dict], view: CameraView | None) -> bytes |
     ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 85])
     return buf.tobytes() if ok else None
 
+
+@router.get("/snapshots/{snapshot_id}.jpg", response_class=Response,
+            summary="An incident's evidence: the annotated frame an alarm names",
+            responses={404: {"description": "No such snapshot"}})
+def vision_snapshot(snapshot_id: uuid.UUID, db: DbDep):
+    found = queries.vision_snapshot(db, snapshot_id)
+    if found is None:
+        raise HTTPException(404, f"no snapshot {snapshot_id}; a camera alarm's evidence_ref "
+                                 "names the ones that exist")
+    jpeg, ts = found
+    return Response(jpeg, media_type="image/jpeg",
+                    headers={"Cache-Control": "max-age=86400", "X-Frame-Time": ts.isoformat()})

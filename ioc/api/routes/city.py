@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query
 
 from ioc import kpis, status
 from ioc.api import models
@@ -123,19 +122,6 @@ def sensor_history(sensor_id: str, db: DbDep, clock: ClockDep,
             response_model=list[models.RecentReport])
 def recent_reports(db: DbDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200):
     return queries.recent_reports(db, limit)
-
-
-@router.get("/snapshots/{snapshot_id}.jpg", response_class=Response,
-            summary="An incident's evidence: the annotated frame an alarm names",
-            responses={404: {"description": "No such snapshot"}})
-def vision_snapshot(snapshot_id: uuid.UUID, db: DbDep):
-    found = queries.vision_snapshot(db, snapshot_id)
-    if found is None:
-        raise HTTPException(404, f"no snapshot {snapshot_id}; a camera alarm's evidence_ref "
-                                 "names the ones that exist")
-    jpeg, ts = found
-    return Response(jpeg, media_type="image/jpeg",
-                    headers={"Cache-Control": "max-age=86400", "X-Frame-Time": ts.isoformat()})
 
 
 @router.get("/deadletters", summary="The newest dead-lettered messages and why")
