@@ -7,6 +7,7 @@ data folder's parents traversable for that user.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import os
@@ -67,9 +68,20 @@ def port_open(host: str, port: int) -> bool:
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(n: int) -> list[int]:
+    """n different ports free now. The sockets are held until all are chosen: one at a time,
+    the kernel may hand the same port out twice (about 1 draw of 6 in 900 here), and a city
+    whose API and broker share a port answers /health with silence."""
+    with contextlib.ExitStack() as held:
+        ports = []
+        for _ in range(n):
+            s = held.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            s.bind(("127.0.0.1", 0))
+            ports.append(s.getsockname()[1])
+        return ports
 
 
 def _wait(predicate, timeout_s: float, what: str, proc: subprocess.Popen | None = None,

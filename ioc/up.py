@@ -11,6 +11,7 @@ accounts, and what went wrong and what to do. The JSON log of this process goes 
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import signal
@@ -84,6 +85,15 @@ def _check_ports(settings: Settings) -> None:
              ("IOC_INGEST_PORT", settings.ingest_port)]
     if settings.embedded_mqtt:
         ports.append(("IOC_MQTT_PORT", settings.mqtt_port))
+    listening = list(ports)
+    if settings.embedded_kafka:
+        listening.append(("IOC_BROKER_PORT", settings.broker_port))
+    if settings.embedded_db:
+        listening.append(("IOC_DB_PORT", settings.db_port))
+    for (name, port), (other, same) in itertools.combinations(listening, 2):
+        if port == same:
+            raise StartupError(f"{name} and {other} are both {port}: each service needs its "
+                               "own port. Set one of them to another.")
     for name, port in ports:
         if port_open(settings.host, port):
             raise StartupError(f"port {port} ({name}) is already in use: is another `ioc up` "

@@ -23,7 +23,7 @@ from pydantic import SecretStr
 from waiting import wait_until
 
 from ioc.config import Settings
-from ioc.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
+from ioc.embedded import EmbeddedBroker, EmbeddedPostgres, free_port, free_ports
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,6 +82,7 @@ class RunningCity:
     log: Path
     db_url: str
     mqtt_port: int = 0
+    last_health: str = "(no answer yet)"
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -108,12 +109,12 @@ class RunningCity:
 
 def start_city(data_dir: Path, **env_overrides: str) -> RunningCity:
     """`ioc up` on free ports with its own embedded broker and database."""
-    api_port, dash_port, db_port, mqtt_port = free_port(), free_port(), free_port(), free_port()
+    api_port, dash_port, db_port, mqtt_port, broker_port, ingest_port = free_ports(6)
     env = {k: v for k, v in os.environ.items() if not k.startswith("IOC_")}
     env.update({
         "IOC_DATA_DIR": str(data_dir), "IOC_API_PORT": str(api_port),
-        "IOC_DASHBOARD_PORT": str(dash_port), "IOC_BROKER_PORT": str(free_port()),
-        "IOC_INGEST_PORT": str(free_port()), "IOC_MQTT_PORT": str(mqtt_port),
+        "IOC_DASHBOARD_PORT": str(dash_port), "IOC_BROKER_PORT": str(broker_port),
+        "IOC_INGEST_PORT": str(ingest_port), "IOC_MQTT_PORT": str(mqtt_port),
         "IOC_DB_PORT": str(db_port), "IOC_SCENARIO_SPEED": "30",
         "IOC_REPORT_RATE_PER_H": "600", "IOC_REPORT_BACKLOG_H": "0", "PYTHONUNBUFFERED": "1",
         "IOC_HISTORY_DAYS": "0",  # a test city starts empty unless a test asks for a past
@@ -132,7 +133,22 @@ def start_city(data_dir: Path, **env_overrides: str) -> RunningCity:
 def healthy(city: RunningCity) -> bool:
     if city.proc.poll() is not None:
         raise AssertionError(f"ioc up exited with {city.proc.returncode}:\n{city.output()[-3000:]}")
-    return httpx.get(f"{city.api_url}/health", timeout=2).status_code == 200
+    response = httpx.get(f"{city.api_url}/health", timeout=5)
+    city.last_health = response.text
+    return response.status_code == 200
+
+
+def wait_healthy(city: RunningCity, timeout_s: float = 180) -> None:
+    """Until /health is green; if it never is, the failure shows what the city said: /health's
+    last answer, ioc up's output and the end of every service's log."""
+    try:
+        wait_until(lambda: healthy(city), timeout_s, "ioc up reports a green /health")
+    except AssertionError as exc:
+        logs = "".join(f"\n--- {log.name}\n" + "\n".join(log.read_text(errors="replace")
+                                                        .splitlines()[-15:])
+                       for log in sorted((city.data_dir / "logs").glob("*.log")))
+        raise AssertionError(f"{exc}\n/health said: {city.last_health[:2000]}\n"
+                             f"ioc up said:\n{city.output()[-3000:]}{logs}") from None
 
 
 def stop_city(city: RunningCity, timeout_s: float = 20) -> int:
@@ -158,7 +174,7 @@ def city():
     root.chmod(0o755)
     running = start_city(root / "data", **QUIET)
     try:
-        wait_until(lambda: healthy(running), 120, "ioc up reports a green /health")
+        wait_healthy(running)
         yield running
     finally:
         stop_city(running)

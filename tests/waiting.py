@@ -12,14 +12,15 @@ T = TypeVar("T")
 def wait_until(predicate: Callable[[], T], timeout_s: float, what: str,
                interval_s: float = 0.1) -> T:
     deadline = time.monotonic() + timeout_s
-    last_error: Exception | None = None
+    last: str = "it never answered"
     while time.monotonic() < deadline:
         try:
             value = predicate()
             if value:
                 return value
+            last = f"the last answer was {value!r}"
         except Exception as exc:  # noqa: BLE001 - keep polling; report the last one
-            last_error = exc
+            last = f"the last attempt raised {exc!r}"
         time.sleep(interval_s)
-    suffix = f" (last error: {last_error!r})" if last_error else ""
+    suffix = f" ({last})"
     raise AssertionError(f"timed out after {timeout_s:.0f} s waiting until {what}{suffix}")

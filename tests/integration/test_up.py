@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import psutil
 import pytest
-from conftest import healthy, start_city, stop_city
+from conftest import healthy, start_city, stop_city, wait_healthy
 from waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -26,7 +26,7 @@ def test_up_runs_the_city_and_ctrl_c_leaves_nothing_behind(tmp_path_factory):
     data_dir.parent.chmod(0o755)
     first = start_city(data_dir)
     try:
-        wait_until(lambda: healthy(first), 120, "ioc up reports a green /health")
+        wait_healthy(first)
         health = httpx.get(f"{first.api_url}/health", timeout=5).json()
         assert health["workers"]["persistence"]["status"] in ("ok", "lagging")
         reports = wait_until(lambda: _reports(first.api_url), 60, "simulated reports are stored")
@@ -45,7 +45,7 @@ def test_up_runs_the_city_and_ctrl_c_leaves_nothing_behind(tmp_path_factory):
 
     second = start_city(data_dir)
     try:
-        wait_until(lambda: healthy(second), 120, "the second ioc up reports a green /health")
+        wait_healthy(second)
         assert reports & _reports(second.api_url), "the second run sees the first run's reports"
         assert "Accounts (shown once" in first.output()
         assert "Accounts (shown once" not in second.output(), "credentials are printed once"
@@ -67,7 +67,7 @@ def test_a_crashed_worker_is_restarted_and_the_broker_stays_within_its_memory(
     # Many fast cameras fill the memory-only broker quickly; a small budget makes it recycle.
     city = start_city(data_dir, IOC_CAMERAS="16", IOC_CAMERA_FPS="8", IOC_BROKER_MEMORY_MB="96")
     try:
-        wait_until(lambda: healthy(city), 120, "ioc up reports a green /health")
+        wait_healthy(city)
         (worker,) = _pids(city, "worker persistence")
         psutil.Process(worker).kill()
         wait_until(lambda: _pids(city, "worker persistence") - {worker}, 30,

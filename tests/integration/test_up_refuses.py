@@ -1,4 +1,5 @@
-"""When the configured broker or database is down, `ioc up` says which and how to fix it."""
+"""When the configured broker or database is down, or two services share a port, `ioc up` says
+which and how to fix it."""
 
 from __future__ import annotations
 
@@ -42,3 +43,11 @@ def test_bad_config_names_the_variable(tmp_path):
     done = _up(tmp_path, IOC_API_PORT="eighty")
     assert done.returncode == 1
     assert "IOC_API_PORT='eighty'" in done.stderr
+
+
+def test_two_services_on_one_port(tmp_path):
+    port = str(free_port())
+    done = _up(tmp_path, IOC_API_PORT=port, IOC_BROKER_PORT=port)
+    assert done.returncode == 1
+    assert f"IOC_API_PORT and IOC_BROKER_PORT are both {port}" in done.stderr
+    assert "Traceback" not in done.stderr
