@@ -80,6 +80,8 @@ _ALARM = TypeAdapter(models.AlarmDetail)
 _CAMERA_STATUS = TypeAdapter(list[models.CameraStatus])
 _CAMERA_TRAFFIC = TypeAdapter(models.CameraTrafficSeries)
 _CAMERA_INCIDENTS = TypeAdapter(models.CameraIncidents)
+_REPLAY, _REPLAY_SOURCES = TypeAdapter(models.ReplayStatus), TypeAdapter(models.ReplaySources)
+_REPLAY_COMMAND = TypeAdapter(models.ReplayCommandAnswer)
 
 
 def _parse(what: str, adapter: TypeAdapter[T], body: bytes) -> T:
@@ -298,6 +300,30 @@ class CityApi:
         if 400 <= response.status_code < 500:
             return _refusal(response)
         raise ApiUnavailable(f"POST /api/auth/login: HTTP {response.status_code}")
+
+    # ------------------------------------------------------------------ replays (/replay)
+
+    def replay(self) -> models.ReplayStatus:
+        """The replay on show (or the last one), with its clock."""
+        return self._read("/api/replay", _REPLAY)
+
+    def replay_sources(self) -> models.ReplaySources:
+        return self._read("/api/replay/sources", _REPLAY_SOURCES)
+
+    def replay_kpis(self, tag: str) -> models.KpiReport:
+        """A replay's KPIs at its clock (never cached: each replay is its own city)."""
+        return self._read("/api/kpis", _KPIS, window_h=24, replay=tag)
+
+    def start_replay(self, token: str | None, source: str,
+                     speed: str) -> models.ReplayStatus | Refusal:
+        return self._action("/api/replay", "/api/replay", _REPLAY, token,
+                            {"source": source, "speed": speed})
+
+    def steer_replay(self, token: str | None, action: str,
+                     **body: Any) -> models.ReplayCommandAnswer | Refusal:
+        """pause, resume, speed (speed=…), seek (to=ISO instant) or stop."""
+        return self._action("/api/replay/control", "/api/replay/control", _REPLAY_COMMAND,
+                            token, {"action": action, **body})
 
     def report_file(self, report_id: str, name: str) -> httpx.Response:
         """A report's history.csv or photo, as the API's response (for the dashboard's proxy)."""

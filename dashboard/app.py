@@ -175,9 +175,13 @@ def _badge(icon: str, text: str) -> list:
 
 
 def serve(settings: Settings) -> None:
+    import gc
+
     from waitress import serve as waitress_serve
 
     app = create_app(settings)
+    gc.collect()
+    gc.freeze()  # what was built at start is never collected: see ioc.cli.freeze_startup_objects
     logger.info("dashboard listening", extra={"host": settings.host,
                                                 "port": settings.dashboard_port,
                                                 "api": settings.api_base_url})

@@ -58,6 +58,8 @@ def kpi_value(kpi: Kpi, lang: str) -> tuple[str, str]:
         return decimal(value, 0, lang), "%"
     if unit == "m":
         return decimal(value, 2, lang), "m"
+    if unit == "alarms":
+        return decimal(int(value), 0, lang), t("kpi.unit.alarms", lang)
     if unit == "min":
         return number(value, "", lang), t("wall.unit.min", lang)
     return number(value, "", lang), unit

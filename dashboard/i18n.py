@@ -294,6 +294,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "ward.kind.commune": {"vi": "Xã {name}", "en": "{name} Commune"},
     "map.streams": {"vi": "Suối", "en": "Streams"},
     "kpi.unit.reports": {"vi": "phản ánh", "en": "reports"},
+    "kpi.unit.alarms": {"vi": "cảnh báo", "en": "alarms"},
     "kpi.water.thresholds": {"vi": "Cảnh báo {warn} m · Báo động {alarm} m",
                              "en": "Warning {warn} m · Alarm {alarm} m"},
     "kpi.aqi.band": {"vi": "Mức: {band}", "en": "Band: {band}"},
@@ -459,12 +460,47 @@ STRINGS: dict[str, dict[str, str]] = {
     "alarms.evidence": {"vi": "Ảnh bằng chứng", "en": "Evidence snapshot"},
     # Replay
     "replay.title": {"vi": "Phát lại", "en": "Replay"},
-    "replay.placeholder": {
-        "vi": "Phát lại sẽ có cùng tính năng ghi và phát lại luồng sự kiện; đến lúc đó trang "
-              "này không hiển thị dữ liệu nào.",
-        "en": "Replay arrives with the record-and-replay feature; until then this page shows no "
-              "data.",
-    },
+    "replay.source": {"vi": "Kịch bản hoặc bản ghi", "en": "Scenario or recording"},
+    "replay.source.pick": {"vi": "Chọn một kịch bản hoặc bản ghi", "en": "Choose a scenario or "
+                           "a recording"},
+    "replay.recording": {"vi": "Bản ghi", "en": "Recording"},
+    "replay.speed": {"vi": "Tốc độ", "en": "Speed"},
+    "replay.speed.max": {"vi": "Nhanh nhất", "en": "As fast as it goes"},
+    "replay.start": {"vi": "▶ Bắt đầu", "en": "▶ Start"},
+    "replay.pause": {"vi": "Tạm dừng", "en": "Pause"},
+    "replay.resume": {"vi": "▶ Tiếp tục", "en": "▶ Resume"},
+    "replay.stop": {"vi": "■ Dừng", "en": "■ Stop"},
+    "replay.seek": {"vi": "Tua tới", "en": "Seek to"},
+    "replay.clock": {"vi": "Đồng hồ của luồng phát lại", "en": "The replay's clock"},
+    "replay.reports": {"vi": "Phản ánh đang mở trong bản phát lại",
+                       "en": "Open reports in the replay"},
+    "replay.alarms": {"vi": "Cảnh báo trong bản phát lại", "en": "Alarms in the replay"},
+    "replay.kpis": {"vi": "Chỉ số của bản phát lại", "en": "The replay's KPIs"},
+    "replay.outcome": {"vi": "Kết quả và kỳ vọng", "en": "Outcome and expectations"},
+    "replay.outcome.pending": {"vi": "Kết quả có khi phát lại xong.",
+                               "en": "The outcome comes when the replay ends."},
+    "replay.idle": {"vi": "Chưa có bản phát lại nào. Chọn kịch bản, tốc độ rồi bấm Bắt đầu "
+                          "(cần đăng nhập kỹ sư hoặc quản trị).",
+                    "en": "No replay yet. Choose a scenario and a speed, then Start (an "
+                          "engineer or admin must be signed in)."},
+    "replay.reports.none": {"vi": "Không có phản ánh nào đang mở.",
+                            "en": "No open reports."},
+    "replay.alarms.none": {"vi": "Chưa có cảnh báo nào.", "en": "No alarms yet."},
+    "replay.sent": {"vi": "{sent}/{events} sự kiện", "en": "{sent} of {events} events"},
+    "replay.digest": {"vi": "Mã tóm tắt kết quả:", "en": "Outputs' digest:"},
+    "replay.met": {"vi": "Đạt", "en": "Met"},
+    "replay.missed": {"vi": "Không đạt", "en": "Missed"},
+    "replay.failed": {"vi": "Phát lại thất bại", "en": "The replay failed"},
+    "replay.refused": {"vi": "Không thực hiện được", "en": "Refused"},
+    "replay.signin": {"vi": "Đăng nhập với vai trò kỹ sư hoặc quản trị để điều khiển phát lại.",
+                      "en": "Sign in as an engineer or admin to drive a replay."},
+    "replay.state.idle": {"vi": "Chưa phát", "en": "Idle"},
+    "replay.state.starting": {"vi": "Đang chuẩn bị", "en": "Starting"},
+    "replay.state.running": {"vi": "Đang phát", "en": "Running"},
+    "replay.state.paused": {"vi": "Tạm dừng", "en": "Paused"},
+    "replay.state.finished": {"vi": "Đã xong", "en": "Finished"},
+    "replay.state.failed": {"vi": "Thất bại", "en": "Failed"},
+    "replay.state.stopped": {"vi": "Đã dừng", "en": "Stopped"},
 }
 
 

@@ -20,9 +20,10 @@ import logging
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -47,18 +48,110 @@ class ReplayError(RuntimeError):
     """A replay that cannot start or finish; the message says why and what to do."""
 
 
+class Pacer:
+    """When each event is due on the wall. Stream time runs at `speed` (None: as fast as it
+    goes) from an anchor, holds still while paused, and jumps on a seek forward; the
+    engineer at /replay changes all three while the replay runs. It only decides when events
+    are published, never what the rules make of them, so the outputs do not depend on it."""
+
+    def __init__(self, start: datetime, speed: float | None) -> None:
+        self._cond = threading.Condition()
+        self._pos, self._wall = start, time.monotonic()
+        self._speed, self._paused = speed, False
+        # After a seek, what lies between goes out as fast as it goes, and the readers must
+        # have read it all before the pace resumes (see `wait_for`): meanwhile the stream is
+        # as fast as it goes, so no rule takes the burst's lag for a silence.
+        self.catching_up = False
+
+    @property
+    def speed(self) -> float | None:
+        return self._speed
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def position(self) -> datetime:
+        """The stream's "now" as screens show it: start + elapsed x speed."""
+        with self._cond:
+            return self._position()
+
+    def _position(self) -> datetime:
+        if self._paused or self._speed is None:
+            return self._pos
+        return self._pos + timedelta(seconds=(time.monotonic() - self._wall) * self._speed)
+
+    def _change(self, **fields) -> None:
+        with self._cond:
+            self._pos, self._wall = self._position(), time.monotonic()
+            for name, value in fields.items():
+                setattr(self, f"_{name}", value)
+            self._cond.notify_all()
+
+    def set_speed(self, speed: float | None) -> None:
+        self._change(speed=speed)
+
+    def pause(self) -> None:
+        self._change(paused=True)
+
+    def resume(self) -> None:
+        self._change(paused=False)
+
+    def seek(self, to: datetime) -> None:
+        """Forward only: what lies between is published at once, in order. (Back means a fresh
+        replay up to `to`; see ioc.replay_session.)"""
+        with self._cond:
+            if to > self._position():
+                self.catching_up = True
+            self._pos, self._wall = max(self._position(), to), time.monotonic()
+            self._cond.notify_all()
+
+    def wait_for(self, at: datetime, stop: threading.Event, before_wait=None,
+                 caught_up=None) -> None:
+        """Until the stream reaches `at` (or `stop`); `before_wait` runs before each pause, and
+        `caught_up` (which waits until the readers have read what was published) before the
+        first pause after a seek."""
+        while not stop.is_set():
+            with self._cond:
+                if self._speed is None and not self._paused:
+                    self._pos = max(self._pos, at)
+                    return
+                ahead = (at - self._position()).total_seconds()
+                if ahead <= 0 and not self._paused:
+                    return
+                wait = 0.25 if self._paused else min(0.25, ahead / self._speed)
+            if before_wait is not None:
+                before_wait()
+            if self.catching_up:
+                if caught_up is not None:
+                    caught_up()
+                self.catching_up = False
+                continue  # the drain took time: look again
+            with self._cond:
+                self._cond.wait(wait)
+
+
 class StreamClock:
     """The replay's clock: where the stream is (the newest event time published), moved only
     forward. `speed` is the replay's pace (infinite: as fast as it goes), for the rules that
     allow a lateness in wall time: what is published is not yet read, and at 3600x a tenth of
     a second is six minutes of stream."""
 
-    def __init__(self, start: datetime, speed: float | None = None) -> None:
+    def __init__(self, start: datetime, speed: float | None = None,
+                 pacer: Pacer | None = None) -> None:
         self._now = start
-        self.speed = speed if speed is not None else float("inf")
+        self._speed = speed
+        self.pacer = pacer
         self.final = False  # the whole stream is in and read: judge silence up to `now`
         self.judged = threading.Event()  # set by the rule that judged the end (and published)
         self._lock = threading.Lock()
+
+    @property
+    def speed(self) -> float:
+        if self.pacer is not None and self.pacer.catching_up:
+            return float("inf")
+        speed = self.pacer.speed if self.pacer is not None else self._speed
+        return speed if speed is not None else float("inf")
 
     def now(self) -> datetime:
         with self._lock:
@@ -139,21 +232,23 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def publish(entries, publisher: Publisher, clock: StreamClock, start: datetime,
-            speed: float | None, stop: threading.Event, progress=None) -> int:
-    """Publish in event-time order, paced to the wall at `speed` (None: no pacing), moving the
-    stream clock to each event's time as it goes out."""
-    wall0, sent = time.monotonic(), 0
+def publish(entries, publisher: Publisher, clock: StreamClock, pacer: Pacer,
+            stop: threading.Event, progress=None,
+            caught_up: Callable[[dict[str, int]], None] | None = None) -> int:
+    """Publish in event-time order as `pacer` lets each event fall due, moving the stream
+    clock to each event's time as it goes out. `caught_up(published)` waits until the readers
+    have read what was published by topic (after a seek's burst)."""
+    sent, published = 0, Counter()
     for entry in entries:
         if stop.is_set():
             break
-        if speed is not None:
-            due = wall0 + (entry.event.ts - start).total_seconds() / speed
-            while (wait := due - time.monotonic()) > 0 and not stop.is_set():
-                publisher.flush()  # what is due goes out before the pause
-                stop.wait(min(wait, 0.25))
+        pacer.wait_for(entry.event.ts, stop, before_wait=publisher.flush,  # due: out now
+                       caught_up=caught_up and (lambda: caught_up(dict(published))))
+        if stop.is_set():
+            break
         clock.advance(entry.event.ts)
         publisher.publish(entry.topic, entry.event, payload=entry.jpeg)
+        published[entry.topic.name] += 1
         sent += 1
         if progress is not None and sent % 500 == 0:
             progress(sent)
@@ -267,10 +362,14 @@ def digest_of(result: dict) -> str:
 def run(path: Path, base: Settings, workers: list[WorkerFactory], speed: float | None, *,
         tag: str, prepare: Callable[[Settings, dict[str, float]], None],
         kpis_at: Callable[[Settings, datetime], dict],
-        stop: threading.Event | None = None, progress=None) -> ReplayResult:
+        stop: threading.Event | None = None, progress=None,
+        pacer: Pacer | None = None, pace_to_end: bool = False) -> ReplayResult:
     """Replay the recording at `path` into namespace `tag` and return the digest of its outputs.
     `prepare` readies the namespace (schema, topics, sensors with their reporting intervals);
-    `kpis_at` reads the KPIs there at an instant (the API's own computation)."""
+    `kpis_at` reads the KPIs there at an instant (the API's own computation). `pacer`, when
+    given, paces it instead of `speed` (the /replay page pauses, seeks and changes speed);
+    `pace_to_end` lets the stream run on to a scenario's declared end at that pace, as a
+    screen watching it should see, instead of jumping there after the last event."""
     from ioc.db.session import connect
 
     manifest = recording.verify(path)
@@ -278,7 +377,8 @@ def run(path: Path, base: Settings, workers: list[WorkerFactory], speed: float |
     stop = stop or threading.Event()
     ns = Namespace.for_replay(base, tag)
     prepare(ns.settings, reading_intervals(path))
-    clock = StreamClock(manifest.start, speed)
+    pacer = pacer or Pacer(manifest.start, speed)
+    clock = StreamClock(manifest.start, pacer=pacer)
     running = [factory(ns.settings, clock) for factory in workers]
     halt = threading.Event()
     threads = [threading.Thread(target=w.run, args=(halt,), name=f"replay-{w.name}",
@@ -288,10 +388,13 @@ def run(path: Path, base: Settings, workers: list[WorkerFactory], speed: float |
     started = time.monotonic()
     publisher = Publisher(ns.settings)
     try:
-        sent = publish(recording.read(path), publisher, clock, manifest.start, speed, stop,
-                       progress)
+        sent = publish(recording.read(path), publisher, clock, pacer, stop, progress,
+                       caught_up=lambda published: _wait_read(running, ns.settings, published))
         if stop.is_set():
             raise ReplayError("the replay was stopped before its end")
+        if pace_to_end:
+            pacer.wait_for(end, stop, caught_up=lambda: _wait_read(running, ns.settings,
+                                                                    manifest.topics))
         clock.advance(end)  # the end of the stream: silence and SLAs are judged up to it
         _wait_read(running, ns.settings, manifest.topics)
         clock.final = True
@@ -305,5 +408,5 @@ def run(path: Path, base: Settings, workers: list[WorkerFactory], speed: float |
         halt.set()
         for thread in threads:
             thread.join(30)
-    return ReplayResult(digest_of(made), sent, speed, ns, made, time.monotonic() - started)
+    return ReplayResult(digest_of(made), sent, pacer.speed, ns, made, time.monotonic() - started)
 

@@ -944,6 +944,7 @@ class ScenarioInfo:
     events: int  # scripted events
     expectations: int
     path: Path
+    title_en: str = ""
 
     def line(self) -> str:
         return f"{self.name}  {self.description}"
@@ -957,5 +958,5 @@ def library() -> list[ScenarioInfo]:
         out.append(ScenarioInfo(
             s.name, f"{s.title.en} ({_offset(s.duration)}, {len(s.events)} events, "
                     f"{len(s.expectations)} expectations)", s.title.vi, s.duration,
-            len(s.events), len(s.expectations), path))
+            len(s.events), len(s.expectations), path, s.title.en))
     return out

@@ -14,6 +14,9 @@
   let anchor = null;  // {at: stream ms, wall: Date.now() then, speed}
   let speed = 1;
   let words = {lang: "vi", tz: "Asia/Ho_Chi_Minh", zone: ""};  // the header clock's
+  // On /replay the clock is the replay's (its status' "now" and speed; 0 while paused or
+  // done), and the live city's /health no longer moves it.
+  let onReplay = false;
 
   function now() {  // the stream's "now" in ms, or null before the first reading
     return anchor ? anchor.at + (Date.now() - anchor.wall) * anchor.speed : null;
@@ -69,9 +72,24 @@
     if (date.textContent !== d) { date.textContent = d; }
   }
 
+  function showReplay(at) {  // /replay's own big clock: the replay's time and date
+    const time = document.getElementById("replay-clock");
+    const date = document.getElementById("replay-date");
+    if (!time || !date || at === null || !onReplay) { return; }
+    const when = new Date(at);
+    const t = new Intl.DateTimeFormat("en-GB", {timeZone: words.tz, hour: "2-digit",
+      minute: "2-digit", second: "2-digit", hourCycle: "h23"}).format(when);
+    const d = new Intl.DateTimeFormat(words.lang === "en" ? "en-GB" : "vi-VN", {
+      timeZone: words.tz, day: "2-digit", month: "2-digit", year: "numeric"}).format(when);
+    if (time.textContent !== t) { time.textContent = t; }
+    if (date.textContent !== d) { date.textContent = d; }
+  }
+
   function tick() {
+    if (onReplay && !document.getElementById("replay-page")) { onReplay = false; }
     const at = now();
     showHeader(at);
+    showReplay(at);
     document.querySelectorAll(".countdown[data-due]").forEach(function (el) {
       const text = countdownText(el, at);
       if (el.textContent !== text) { el.textContent = text; }
@@ -107,11 +125,27 @@
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.ioc = Object.assign(window.dash_clientside.ioc || {}, {
     streamClock: function (health) {  // /health's clock: {now, speed} (dashboard/app.py)
+      if (onReplay && document.getElementById("replay-page")) {
+        return window.dash_clientside.no_update;
+      }
       if (health && health.now) { follow(Date.parse(health.now), health.speed || 1); }
       return window.dash_clientside.no_update;
     },
     queueClock: function (qc) {  // the queue's "now", read with every refresh
       if (qc && qc.now) { follow(Date.parse(qc.now), null); }
+      return window.dash_clientside.no_update;
+    },
+    replayClock: function (st) {  // /replay's status: {state, now, speed} (pages/replay)
+      if (!st || !st.now) { return window.dash_clientside.no_update; }
+      const at = Date.parse(st.now);
+      const pace = st.state === "running" && st.speed ? st.speed : 0;
+      const current = onReplay ? now() : null;
+      if (current === null || !anchor || anchor.speed !== pace ||
+          Math.abs(current - at) > 1500 * Math.max(pace, 1)) {
+        anchor = {at: at, wall: Date.now(), speed: pace};
+      }
+      onReplay = true;
+      soon();
       return window.dash_clientside.no_update;
     },
     clockWords: function (lang, cfg) {  // the header clock's language, zone and its name

@@ -6,12 +6,13 @@ from collections.abc import Iterator
 from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ioc.accounts import User, read_token
-from ioc.clock import Clock
+from ioc.clock import Clock, FakeClock
 from ioc.config import Settings
+from ioc.db.session import engine
 from ioc.kafka import Publisher
 
 
@@ -26,6 +27,41 @@ def get_clock(request: Request) -> Clock:
 def get_db(request: Request) -> Iterator[sa.Connection]:
     with request.app.state.engine.connect() as conn:
         yield conn
+
+
+ReplayTag = Annotated[str | None, Query(
+    pattern=r"^[0-9a-z]{6,40}$",
+    description="Show this replay (its tag from GET /api/replay) instead of the live city: its "
+                "data, at its clock")]
+
+
+def _replay_status(request: Request, tag: str) -> dict:
+    from ioc.replay_session import control_dir, read_status
+
+    status = read_status(control_dir(request.app.state.settings))
+    if not status or status.get("tag") != tag:
+        raise HTTPException(404, f"no replay {tag!r} is on show; GET /api/replay gives the tag "
+                                 "of the current one")
+    return status
+
+
+def get_view_db(request: Request, replay: ReplayTag = None) -> Iterator[sa.Connection]:
+    """The live city's database, or a replay's own schema (`?replay=<tag>`)."""
+    settings = request.app.state.settings
+    if replay is not None:
+        _replay_status(request, replay)
+        settings = settings.model_copy(update={"db_schema": f"replay_{replay}"})
+    with (engine(settings) if replay else request.app.state.engine).connect() as conn:
+        yield conn
+
+
+def get_view_clock(request: Request, replay: ReplayTag = None) -> Clock:
+    """The live clock, or a replay's: its stream position run on at its speed."""
+    if replay is None:
+        return request.app.state.clock
+    from ioc.replay_session import now_of
+
+    return FakeClock(now_of(_replay_status(request, replay)))
 
 
 def refuse_nul(request: Request) -> None:
@@ -62,6 +98,14 @@ def get_user(request: Request,
     return user
 
 
+def get_engineer(user: Annotated[User, Depends(get_user)]) -> User:
+    if user.role not in ("engineer", "admin"):
+        article = "an" if user.role[0] in "aeiou" else "a"
+        raise HTTPException(403, f"{user.username} is {article} {user.role}; only engineers and "
+                                 "admins start and steer replays")
+    return user
+
+
 def get_operator(user: Annotated[User, Depends(get_user)]) -> User:
     if not user.can_act():
         article = "an" if user.role[0] in "aeiou" else "a"  # "an engineer", "a leader"
@@ -76,3 +120,6 @@ DbDep = Annotated[sa.Connection, Depends(get_db)]
 PublisherDep = Annotated[Publisher, Depends(get_publisher)]
 UserDep = Annotated[User, Depends(get_user)]
 OperatorDep = Annotated[User, Depends(get_operator)]
+EngineerDep = Annotated[User, Depends(get_engineer)]
+ViewDbDep = Annotated[sa.Connection, Depends(get_view_db)]
+ViewClockDep = Annotated[Clock, Depends(get_view_clock)]

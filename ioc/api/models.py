@@ -368,3 +368,53 @@ class CameraIncidents(_Out):
     camera_id: str
     now: AwareDatetime
     incidents: list[AlarmOut]
+
+
+class ReplayExpectation(_Out):
+    description: str
+    met: bool
+    evidence: str
+
+
+class ReplayStatus(_Out):
+    """The replay on show, or the last one (`state` idle when there was none): its clock is
+    `now`, the stream's start + elapsed x speed, held while paused."""
+
+    state: Literal["idle", "starting", "running", "paused", "finished", "failed", "stopped"]
+    source: str | None = None
+    tag: str | None = Field(None, description="Read its data with ?replay=<tag> on the queue, "
+                            "the alarms and the KPIs")
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+    now: AwareDatetime | None = None
+    speed: float | None = Field(None, description="Stream seconds per wall second; null: max")
+    events: int | None = None
+    sent: int | None = None
+    digest: str | None = None
+    error: str | None = None
+    expectations: list[ReplayExpectation] = []
+
+
+class ReplayScenario(_Out):
+    name: str
+    title_en: str
+    title_vi: str
+    duration_s: float
+    events: int
+    expectations: int
+
+
+class ReplayRecording(_Out):
+    name: str
+    bytes: int
+    modified: float
+
+
+class ReplaySources(_Out):
+    scenarios: list[ReplayScenario]
+    recordings: list[ReplayRecording]
+
+
+class ReplayCommandAnswer(_Out):
+    command: dict[str, Any]
+    replay: ReplayStatus

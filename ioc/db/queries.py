@@ -86,6 +86,10 @@ def rolled_up(conn: sa.Connection, since: datetime, recent: datetime, ward: str 
     return RolledUp(start, end, groups, tuple(minutes), tuple(ratings), (ward, category))
 
 
+def slowest_sensor_interval(conn: sa.Connection) -> float | None:
+    return conn.execute(sa.text("SELECT max(interval_s) FROM sensors")).scalar()
+
+
 def sensor_registry(conn: sa.Connection) -> list[SensorInfo]:
     return [SensorInfo(**r) for r in conn.execute(sa.text(
         "SELECT sensor_id, kind, station, ward, stream, thresholds FROM sensors "

@@ -92,12 +92,6 @@ def test_cameras_show_their_newest_frames(page: Page, city):
     assert response.ok and response.headers["content-type"] == "image/jpeg"
 
 
-def test_replay_is_an_honest_placeholder(page: Page, city):
-    page.goto(f"{city.dashboard_url}/replay")
-    expect(page.locator("#replay-note")).to_contain_text(re.compile("phát lại", re.I))
-    expect(page.locator(".js-plotly-plot")).to_have_count(0)
-
-
 def test_home_opens_the_control_room(page: Page, city):
     page.goto(city.dashboard_url + "/")
     expect(page).to_have_url(re.compile(r"/control$"))

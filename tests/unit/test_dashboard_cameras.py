@@ -24,11 +24,10 @@ from dashboard.pages.control.alarms_panel import alarm_row
 from ioc import kpis
 from ioc.api.models import AlarmOut, CameraIncidents, CameraStatus, CameraTrafficSeries
 from ioc.api.routes.cameras import annotate
-from ioc.status import camera_status
 from ioc.camera_views import CameraView
 from ioc.city import load_city
 from ioc.policy import load_policy
-from ioc.status import camera_stale_after
+from ioc.status import camera_stale_after, camera_status
 
 T0 = datetime(2026, 10, 5, 3, 0, tzinfo=UTC)
 TZ = "Asia/Ho_Chi_Minh"

@@ -20,7 +20,7 @@ from ioc import alarms as al
 from ioc import events as ev
 from ioc import topics as tp
 from ioc.api import models
-from ioc.api.deps import ClockDep, DbDep, OperatorDep, PublisherDep
+from ioc.api.deps import ClockDep, DbDep, OperatorDep, PublisherDep, ViewClockDep, ViewDbDep
 from ioc.city import load_city
 from ioc.db import alarm_queries
 from ioc.policy import load_policy
@@ -55,7 +55,7 @@ def _urgency(alarm: dict) -> tuple:
 @router.get("", response_model=models.AlarmList,
             summary="Standing alarms, the most pressing first, with counts and the flood rate")
 def list_alarms(
-        db: DbDep, clock: ClockDep,
+        db: ViewDbDep, clock: ViewClockDep,
         state: Annotated[list[ev.AlarmState] | None, Query(
             description="Only these ISA-18.2 states (repeat for several); 'normal' lists the "
                         "alarms closed in the last 24 h")] = None,

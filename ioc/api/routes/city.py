@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from ioc import kpis, status
 from ioc.api import models
-from ioc.api.deps import ClockDep, DbDep, SettingsDep, UserDep
+from ioc.api.deps import ClockDep, DbDep, ReplayTag, SettingsDep, UserDep, ViewClockDep, ViewDbDep
 from ioc.city import City, load_city
 from ioc.db import queries
 from ioc.db.session import connect
@@ -26,7 +26,7 @@ router = APIRouter(prefix="/api", tags=["city"])
             "ioc/kpis.py defines them (docs/kpis.md lists them). The \"window\" KPIs cover "
             "`window` (or `window_h`); the others have a window of their own, named in each "
             "KPI's `window`.")
-def get_kpis(db: DbDep, clock: ClockDep, settings: SettingsDep,
+def get_kpis(db: ViewDbDep, clock: ViewClockDep, settings: SettingsDep,
              window: Annotated[str | None, Query(
                  description="today (since local midnight), 24h, 7d, 30d, or an ISO-8601 "
                  "duration ending now such as PT6H or P2D; default 24h",
@@ -36,7 +36,8 @@ def get_kpis(db: DbDep, clock: ClockDep, settings: SettingsDep,
                  "form of `window`)")] = None,
              ward: Annotated[str | None, Query(description="Only this ward's reports")] = None,
              category: Annotated[str | None, Query(
-                 description="Only this category's reports")] = None):
+                 description="Only this category's reports")] = None,
+             replay: ReplayTag = None):
     city = load_city()
     if ward is not None and ward not in {w.slug for w in city.wards}:
         raise HTTPException(422, f"ward {ward!r} is not one of this city's wards; see /api/city "
@@ -61,9 +62,12 @@ def get_kpis(db: DbDep, clock: ClockDep, settings: SettingsDep,
                             ward, category)
     day_start = kpis.local_day_start(now, settings.display_tz)
     policy = load_policy()
+    # A replay's sensors report as they did in its recording (registered so by the replay)
+    interval_s = (queries.slowest_sensor_interval(db) or settings.sensor_interval_s
+                  if replay else settings.sensor_interval_s)
     values = kpis.compute(
         inputs, now, window_start=span.start, day_start=day_start,
-        sensor_stale=status.sensor_stale_after(policy, settings.sensor_interval_s),
+        sensor_stale=status.sensor_stale_after(policy, interval_s),
         camera_stale=status.camera_stale_after(policy, settings.camera_fps,
                                                settings.scenario_speed),
         water=policy.water_level, window=span.label, tz=settings.display_tz,

@@ -20,7 +20,15 @@ from ioc import lifecycle as lc
 from ioc import sla
 from ioc import topics as tp
 from ioc.api import models
-from ioc.api.deps import ClockDep, DbDep, OperatorDep, PublisherDep, SettingsDep
+from ioc.api.deps import (
+    ClockDep,
+    DbDep,
+    OperatorDep,
+    PublisherDep,
+    SettingsDep,
+    ViewClockDep,
+    ViewDbDep,
+)
 from ioc.city import load_city
 from ioc.db import reports as reports_db
 from ioc.intake import ReportIn, accept, decode_photo_base64, report_id_for, store_photo
@@ -121,7 +129,7 @@ def _receipt(db, report_id: str, received_at: datetime) -> dict:
 
 @router.get("/queue", summary="Open reports, the most pressing first",
             response_model=models.Queue)
-def queue(db: DbDep, clock: ClockDep,
+def queue(db: ViewDbDep, clock: ViewClockDep,
           ward: str | None = None, category: str | None = None,
           urgency: ev.Urgency | None = None, department: str | None = None,
           sla_state: Literal["ok", "warning", "breached"] | None = None,
