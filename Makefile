@@ -36,8 +36,11 @@ $(TRAIN_STAMP): pyproject.toml
 	touch $(TRAIN_STAMP)
 
 # Reproduces analytics/vision/model/ (the committed detector and its metrics) on the CPU.
+# Two stages (analytics/vision/cli.py): from the config, then on from the first's weights.
 model: $(TRAIN_STAMP)
-	$(TRAIN_VENV)/bin/ioc vision train
+	$(TRAIN_VENV)/bin/ioc vision train --out .data/vision-stage1
+	cp .data/vision-stage1/training.json analytics/vision/model/training-stage1.json
+	$(TRAIN_VENV)/bin/ioc vision train --from .data/vision-stage1/traffic-yolo.pt
 
 # Headless Chromium for the browser tests comes from Debian (never a downloaded browser).
 browser:

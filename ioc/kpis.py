@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
@@ -407,9 +408,6 @@ class RolledUp:
     ratings: tuple[int, ...] = ()
     area: tuple[str | None, str | None] = (None, None)
 
-    def covers(self, ts: datetime) -> bool:
-        return self.start <= ts < self.end
-
 
 @dataclass(frozen=True)
 class SensorInfo:
@@ -462,9 +460,11 @@ def data_as_of(inputs: KpiInputs) -> datetime | None:
     stamps = [r.ts for r in inputs.latest]
     stamps += inputs.camera_last_seen.values()
     stamps += [w.ts for w in inputs.traffic]
-    for r in inputs.reports:
-        stamps += [ts for ts in (r.received_at, r.first_response_at, r.resolved_at) if ts]
-    return max(stamps, default=None)
+    # per column, not per report: tens of thousands of reports on every request
+    for column in ("received_at", "first_response_at", "resolved_at"):
+        stamps.append(max((ts for r in inputs.reports if (ts := getattr(r, column))),
+                          default=None))
+    return max((ts for ts in stamps if ts is not None), default=None)
 
 
 # ------------------------------------------------------------------ report KPIs
@@ -535,8 +535,10 @@ def report_kpis(reports: list[ReportFacts], now: datetime, window_start: datetim
     decided: answered, or past its due time unanswered. The window KPIs add the rollup's
     groups, if given, for the days it covers."""
     seen = [r for r in reports if r.received_at <= now]
+    # The rollup's days are counted from it, not from these reports (this runs per report)
+    lo, hi = (rolled_up.start, rolled_up.end) if rolled_up else (now, now)
     in_window = [r for r in seen if r.received_at >= window_start
-                 and not (rolled_up and rolled_up.covers(r.received_at))]
+                 and not lo <= r.received_at < hi]
     groups = rolled_up.groups if rolled_up else ()
     minutes = [(r.first_response_at - r.received_at).total_seconds() / 60
                for r in in_window if r.first_response_at is not None]
@@ -609,16 +611,16 @@ def trend_kpi(reports: list[ReportFacts], now: datetime, tz: str = DISPLAY_TZ) -
     share, over the reports received that day."""
     zone = ZoneInfo(tz)
     today = now.astimezone(zone).date()
-    first_day = today - timedelta(days=TREND_DAYS - 1)
-    by_day: dict = {}
-    for r in reports:  # one pass, not one per day
-        day = r.received_at.astimezone(zone).date()
-        if day >= first_day and r.received_at <= now:
-            by_day.setdefault(day, []).append(r)
+    dates = [today - timedelta(days=back) for back in range(TREND_DAYS - 1, -1, -1)]
+    # Each local day's first instant in UTC, so a report finds its day by comparison (one
+    # pass, no time-zone conversion per report).
+    starts = [datetime.combine(d, time(0), zone).astimezone(UTC) for d in dates]
+    by_day: list[list[ReportFacts]] = [[] for _ in dates]
+    for r in reports:
+        if starts[0] <= r.received_at <= now:
+            by_day[bisect_right(starts, r.received_at) - 1].append(r)
     days = []
-    for back in range(TREND_DAYS - 1, -1, -1):
-        day = today - timedelta(days=back)
-        mine = by_day.get(day, [])
+    for day, mine in zip(dates, by_day, strict=True):
         decided, on_time = answered_in_2h(mine, now)
         satisfied, rated = satisfied_share(mine)
         days.append({"date": day.isoformat(), "received": len(mine),

@@ -88,6 +88,11 @@ class Pacer:
                 setattr(self, f"_{name}", value)
             self._cond.notify_all()
 
+    def begin(self) -> None:
+        """The stream starts now: the wait for the readers to join does not count."""
+        with self._cond:
+            self._wall = time.monotonic()
+
     def set_speed(self, speed: float | None) -> None:
         self._change(speed=speed)
 
@@ -181,6 +186,7 @@ class ReplayResult:
     namespace: Namespace
     outputs: dict = field(default_factory=dict)
     wall_s: float = 0.0
+    streaming_s: float = 0.0  # of which: from the first event published until all were read
 
 
 def parse_speed(text: str) -> float | None:
@@ -209,7 +215,7 @@ class ReplayLock:
             fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:
             pid = self.path.read_text().strip() or "?"
-            if pid.isdigit() and not _alive(int(pid)):
+            if pid.isdigit() and not process_alive(int(pid)):
                 self.path.unlink(missing_ok=True)  # left by a crash
                 return self.__enter__()
             raise ReplayError(f"another replay is running (pid {pid}); wait for it, or stop "
@@ -222,7 +228,7 @@ class ReplayLock:
         self.path.unlink(missing_ok=True)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -387,7 +393,12 @@ def run(path: Path, base: Settings, workers: list[WorkerFactory], speed: float |
         thread.start()
     started = time.monotonic()
     publisher = Publisher(ns.settings)
+    streaming_s = 0.0
     try:
+        for w in running:  # the group's join takes seconds; the stream is timed from here
+            w.assigned.wait(DRAIN_TIMEOUT_S)
+        pacer.begin()
+        streaming_from = time.monotonic()
         sent = publish(recording.read(path), publisher, clock, pacer, stop, progress,
                        caught_up=lambda published: _wait_read(running, ns.settings, published))
         if stop.is_set():
@@ -397,6 +408,7 @@ def run(path: Path, base: Settings, workers: list[WorkerFactory], speed: float |
                                                                     manifest.topics))
         clock.advance(end)  # the end of the stream: silence and SLAs are judged up to it
         _wait_read(running, ns.settings, manifest.topics)
+        streaming_s = time.monotonic() - streaming_from
         clock.final = True
         if not clock.judged.wait(DRAIN_TIMEOUT_S):
             raise ReplayError("the sensors worker never judged the end of the stream")
@@ -408,5 +420,6 @@ def run(path: Path, base: Settings, workers: list[WorkerFactory], speed: float |
         halt.set()
         for thread in threads:
             thread.join(30)
-    return ReplayResult(digest_of(made), sent, pacer.speed, ns, made, time.monotonic() - started)
+    return ReplayResult(digest_of(made), sent, pacer.speed, ns, made, time.monotonic() - started,
+                        streaming_s)
 

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ioc.config import Settings
-from ioc.replay import Pacer, parse_speed
+from ioc.replay import Pacer, parse_speed, process_alive
 
 STATUS_FILE, CONTROL_FILE = "status.json", "control.json"
 ACTIVE = ("starting", "running", "paused")  # then: finished, failed, stopped
@@ -57,7 +57,9 @@ def read_status(folder: Path) -> dict | None:
     """The replay's last status; a replay whose process is gone while it said it was running
     is reported failed (it crashed or was killed), so a screen never waits on it."""
     status = _read(folder / STATUS_FILE)
-    if status and status.get("state") in ACTIVE and not _alive(status.get("pid")):
+    pid = status.get("pid") if status else None
+    if status and status.get("state") in ACTIVE and not (isinstance(pid, int)
+                                                          and process_alive(pid)):
         status = {**status, "state": "failed",
                   "error": status.get("error") or "the replay's process ended without a word; "
                                                   "see the API's log"}
@@ -67,18 +69,6 @@ def read_status(folder: Path) -> dict | None:
 def active(folder: Path) -> dict | None:
     status = read_status(folder)
     return status if status and status["state"] in ACTIVE else None
-
-
-def _alive(pid) -> bool:
-    if not isinstance(pid, int):
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def command(folder: Path, action: str, value: str | None = None) -> dict:

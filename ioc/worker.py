@@ -100,6 +100,7 @@ class Worker:
         self.stats = WorkerStats()
         self.instance = f"{socket.gethostname()}:{os.getpid()}"
         self._last_heartbeat = 0.0
+        self.assigned = threading.Event()  # set once the group gave it its partitions
 
     def handle(self, records: Iterable) -> None:
         """Decode a polled batch, dead-letter the bad, sink the good. Commit is the caller's."""
@@ -155,8 +156,11 @@ class Worker:
                     self.stats.caught_up = len(records) < self.settings.batch_max
                 else:
                     self.stats.lag_s, self.stats.caught_up = 0.0, True
+                mine = bool(consumer.assignment())
+                if mine:
+                    self.assigned.set()
                 if self.tick is not None:  # idle only once partitions are ours and read
-                    self.tick(not records and bool(consumer.assignment()))
+                    self.tick(not records and mine)
                 self._maybe_heartbeat()
         finally:
             consumer.close(autocommit=False)

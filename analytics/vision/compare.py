@@ -24,15 +24,10 @@ from trackers import ByteTrackTracker
 
 from analytics.vision.counting import IN, OUT, CountLine, LineCounter
 from analytics.vision.tracking import CLASS_NAMES, Frame, Tracker, TrackerConfig, as_seconds
+from ioc import road_users
 
 Counts = dict[str, dict[str, int]]
 
-CLASS_GROUPS: dict[str, tuple[str, ...]] = {
-    "two_wheelers": ("bicycle", "motorcycle"),
-    "cars": ("car",),
-    "heavy": ("bus", "truck"),
-    "people": ("person",),
-}
 
 
 def count_ours(frames: Iterable[Frame], line: CountLine, fps: float | None = None,
@@ -81,8 +76,8 @@ def side_by_side(frames: Sequence[Frame], line: CountLine,
 
 def group_counts(counts: Counts) -> Counts:
     """Per class group: {group: {"in", "out"}}."""
-    out: Counts = {g: {IN: 0, OUT: 0} for g in CLASS_GROUPS}
-    for group, members in CLASS_GROUPS.items():
+    out: Counts = {g: {IN: 0, OUT: 0} for g in road_users.GROUPS}
+    for group, members in road_users.GROUPS.items():
         for cls in members:
             for d in (IN, OUT):
                 out[group][d] += counts.get(cls, {}).get(d, 0)
@@ -94,7 +89,7 @@ def relative_errors(counts: Counts, truth: Counts) -> dict[str, dict[str, float]
     any true crossings, plus "all" over every class."""
     got, want = group_counts(counts), group_counts(truth)
     out: dict[str, dict[str, float]] = {}
-    for group in CLASS_GROUPS:
+    for group in road_users.GROUPS:
         if sum(want[group].values()) == 0:
             continue
         g, w = got[group], want[group]

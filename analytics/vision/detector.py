@@ -21,7 +21,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-CLASSES = ("person", "bicycle", "car", "motorcycle", "bus", "truck")
+from ioc import road_users
+
+CLASSES = road_users.CLASSES  # DESIGN's names, in the model's id order
 DEFAULT_MODEL = Path(__file__).with_name("model") / "traffic-yolo.onnx"
 
 

@@ -44,9 +44,11 @@ import numpy as np
 import supervision as sv
 from trackers import CBIoUTracker
 
+from ioc import road_users
+
 logger = logging.getLogger(__name__)
 
-CLASS_NAMES = ("person", "bicycle", "car", "motorcycle", "bus", "truck")
+CLASS_NAMES = road_users.CLASSES
 VEHICLE_CLASSES = frozenset({"bicycle", "car", "motorcycle", "bus", "truck"})
 # Classes a detector mistakes for one another. A track stays in its family.
 FAMILIES: dict[str, tuple[str, ...]] = {

@@ -39,6 +39,7 @@ class TrainPlan:
     device: str = "cpu"
     arch: str = ARCH
     min_label_px: float = MIN_LABEL_PX
+    start_from: str | None = None  # a .pt to go on from (a second stage), else the config
 
 
 @dataclass
@@ -125,7 +126,8 @@ def train(plan: TrainPlan, log: Callable[[str], None] = print) -> TrainResult:
     dropped = drop_small_labels(plan.data_yaml, plan.min_label_px, 640, 360)
     log(f"labels under {plan.min_label_px:g} px dropped: {dropped}")
     started = time.monotonic()
-    model = YOLO(plan.arch)  # from the config: random weights, nothing downloaded
+    # From the config (random weights, nothing downloaded), or on from an earlier stage
+    model = YOLO(plan.start_from or plan.arch)
     args = dict(data=str(plan.data_yaml), epochs=plan.epochs, imgsz=plan.imgsz, batch=plan.batch,
                 workers=plan.workers, seed=plan.seed, deterministic=True, device=plan.device,
                 pretrained=False, amp=False, plots=False, project=str(runs), name=MODEL_NAME,
@@ -181,6 +183,15 @@ CARD_LIMITS = """\
 """
 
 
+def _stage_note(plan: dict) -> str:
+    if not plan.get("start_from"):
+        return ""
+    return (f"\n- **A second stage**: these epochs went on from `{Path(plan['start_from']).name}`,"
+            " the first stage's best weights (trained from the config: its figures are in "
+            "`training-stage1.json`), with the learning rate started again. `make model` runs "
+            "both stages.")
+
+
 def write_card(result: TrainResult, manifest: dict, out_dir: Path) -> Path:
     """MODEL_CARD.md from what the run measured (never edited by hand: `make model` rewrites
     it)."""
@@ -220,7 +231,7 @@ Ultralytics file is `traffic-yolo.pt`.
 ## Training
 
 - {plan['epochs']} epochs at {plan['imgsz']} px, batch {plan['batch']}, seed {plan['seed']},
-  deterministic, on {result.machine}: **{result.seconds / 60:.0f} min**.
+  deterministic, on {result.machine}: **{result.seconds / 60:.0f} min**.{_stage_note(plan)}
 
 ## Held-out test split
 

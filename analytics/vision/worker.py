@@ -20,7 +20,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-import cv2
 import numpy as np
 
 from analytics.vision.detector import CLASSES, Detector, decode_jpeg
@@ -28,7 +27,7 @@ from analytics.vision.incidents import IncidentChange, IncidentKind
 from analytics.vision.pipeline import CameraPipeline
 from analytics.vision.tracking import TrackedBox
 from ioc import events as ev
-from ioc import status
+from ioc import road_users, status
 from ioc import topics as tp
 from ioc.camera_views import CameraView
 from ioc.clock import Clock
@@ -58,30 +57,6 @@ OFFLINE = "camera_offline"
 class _Frame:
     message: Message
     image: np.ndarray
-
-
-def annotate(image: np.ndarray, boxes: list[TrackedBox], highlight: tuple = (),
-             caption: str = "") -> np.ndarray:
-    """The frame with its tracked boxes, the incident's own boxes thick and red."""
-    out = image.copy()
-    for b in boxes:
-        x1, y1, x2, y2 = (round(v) for v in b.xyxy)
-        cv2.rectangle(out, (x1, y1), (x2, y2), (60, 200, 255), 1)
-    for box in highlight:
-        x1, y1, x2, y2 = (round(v) for v in box)
-        cv2.rectangle(out, (x1 - 2, y1 - 2), (x2 + 2, y2 + 2), (0, 0, 255), 3)
-    if caption:
-        cv2.rectangle(out, (0, out.shape[0] - 22), (out.shape[1], out.shape[0]), (0, 0, 0), -1)
-        cv2.putText(out, caption, (6, out.shape[0] - 7), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
-                    (255, 255, 255), 1, cv2.LINE_AA)
-    return out
-
-
-def jpeg(image: np.ndarray, quality: int = 80) -> bytes:
-    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:
-        raise RuntimeError("OpenCV could not encode a snapshot")
-    return buf.tobytes()
 
 
 class VisionSink:
@@ -170,14 +145,18 @@ class VisionSink:
         snapshot = ev.Snapshot(event_id=uuid.uuid5(ALARM_NAMESPACE, f"{key}|snapshot"), ts=e.ts,
                                camera_id=e.camera_id, frame_seq=e.seq, width=e.width,
                                height=e.height, caption=WORDS[i.kind])
-        image = annotate(f.image, boxes, i.boxes, f"{e.camera_id.upper()}  {WORDS[i.kind]}")
+        image = road_users.draw(f.image, boxes, self.views.get(e.camera_id), evidence=i.boxes,
+                                caption=f"{e.camera_id.upper()}  {WORDS[i.kind]}")
+        evidence = road_users.encode_jpeg(image, quality=80)
+        if evidence is None:
+            raise RuntimeError("OpenCV could not encode a snapshot")
         alarm = self._alarm(i.camera_id, i.kind.value, ev.AlarmAction.RAISE, change.at, key,
                             f"{WORDS[i.kind]}: {i.note}" if i.note else WORDS[i.kind],
                             severity=SEVERITY[i.kind],
                             evidence=f"/api/snapshots/{snapshot.event_id}.jpg")
         logger.info("incident raised", extra={"camera_id": i.camera_id, "kind": i.kind.value,
                                                "tracks": list(i.track_ids)})
-        return [(tp.VISION_SNAPSHOTS, snapshot, jpeg(image)), (tp.ALERTS, alarm, None)]
+        return [(tp.VISION_SNAPSHOTS, snapshot, evidence), (tp.ALERTS, alarm, None)]
 
     @staticmethod
     def _alarm(camera_id: str, alarm_type: str, action: ev.AlarmAction, at: datetime, key: str,

@@ -41,19 +41,22 @@ def run(console: Console, make_recording: Callable[[Path], recording.Manifest],
             console.print(f"replaying at {label} …")
             result = replay_at(path, speed)
             same = result.digest == reference.digest
-            rate = result.events / result.wall_s
-            rows.append((label, result.wall_s, rate, same))
+            # While streaming (first event out to all read), not the namespace's set-up and
+            # the outputs' read-back, which cost the same for any recording.
+            rate = result.events / max(result.streaming_s, 1e-6)
+            achieved = span_s / max(result.streaming_s, 1e-6)  # stream s per wall s
+            rows.append((label, result.wall_s, result.streaming_s, rate, same))
             if same:
-                fastest = (label, rate)
+                fastest = (label, min(achieved, speed or achieved), rate)
     yield (f"recording: {manifest.events} events, {span_s:.0f} s of the city's stream "
            f"({', '.join(f'{k}={v}' for k, v in sorted(manifest.topics.items()))}); 2 cores")
     yield (f"1x                 {reference.wall_s:7.1f} s   digest {reference.digest}")
-    for label, wall_s, rate, same in rows:
-        yield (f"{label:<18} {wall_s:7.1f} s   {rate:8,.0f} events/s   "
-               f"{'identical' if same else 'DIFFERENT'}")
+    for label, wall_s, streaming_s, rate, same in rows:
+        yield (f"{label:<18} {wall_s:7.1f} s in all, {streaming_s:6.2f} s streaming "
+               f"{rate:8,.0f} events/s   {'identical' if same else 'DIFFERENT'}")
     yield f"ingest pipeline     {ingest_rate:,.0f} events/s (broker -> persistence -> PostgreSQL)"
-    label, rate = fastest or ("none", 0.0)
-    yield (f"SUMMARY replay fastest_identical_speed={label.rstrip('x')} "
+    label, speed_x, rate = fastest or ("none", 0.0, 0.0)
+    yield (f"SUMMARY replay fastest_identical_speed={speed_x:.0f} "
            f"events_per_s={rate:.0f} ingest_events_per_s={ingest_rate:.0f} "
            f"ratio={rate / ingest_rate:.3f} events={manifest.events} "
-           f"one_x_s={reference.wall_s:.1f} all_identical={int(all(r[3] for r in rows))}")
+           f"one_x_s={reference.wall_s:.1f} all_identical={int(all(r[4] for r in rows))}")

@@ -18,21 +18,14 @@ from dashboard.components import status_pill
 from dashboard.display import decimal, local_time
 from dashboard.i18n import t
 from dashboard.pages.control.alarms_panel import type_label
-from ioc import kpis
+from ioc import kpis, road_users
 from ioc.api.models import CameraStatus, CameraTraffic
 from ioc.status import is_online
 
-# Class groups as a traffic engineer reads them (the vision stage groups its count errors the
-# same way: analytics/vision/compare.py).
-GROUPS: dict[str, tuple[str, ...]] = {
-    "two_wheelers": ("bicycle", "motorcycle"),
-    "cars": ("car",),
-    "heavy": ("bus", "truck"),
-    "people": ("person",),
-}
-# The colours the annotated frames draw each group's boxes in (ioc/api/routes/cameras.py).
-GROUP_COLORS = {"two_wheelers": "#3cc8ff", "cars": "#5adc5a", "heavy": "#ffa028",
-                "people": "#ff6ee6"}
+# Class groups as a traffic engineer reads them, in the colours the annotated frames draw
+# their boxes in (one place for both: ioc/road_users.py).
+GROUPS = road_users.GROUPS
+GROUP_COLORS = {group: road_users.hex_colour(group) for group in GROUPS}
 STATES = ("live", "stale", "offline")
 STATUS_LOOK = {"live": "ok", "stale": "warning", "offline": "offline"}  # display.STATUS keys
 LEVEL_LOOK = {"free": "ok", "busy": "warning", "congested": "alarm"}

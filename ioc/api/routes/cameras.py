@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import cv2
 import numpy as np
@@ -19,7 +19,7 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import AwareDatetime
 
 from ioc import alarms as al
-from ioc import kpis, status
+from ioc import kpis, road_users, status
 from ioc.api import models
 from ioc.api.deps import ClockDep, DbDep, SettingsDep
 from ioc.api.routes.alarms import present
@@ -192,54 +192,21 @@ def incidents(camera_id: str, db: DbDep, clock: ClockDep,
 
 # ------------------------------------------------------------------ drawing
 
-# BGR, one colour per class group: two-wheelers, cars, buses and trucks, people.
-CLASS_COLORS = {"motorcycle": (255, 200, 60), "bicycle": (255, 200, 60), "car": (90, 220, 90),
-                "bus": (40, 160, 255), "truck": (40, 160, 255), "person": (230, 110, 255)}
-OTHER_COLOR = (210, 210, 210)
-LINE_COLOR = (0, 230, 255)
-LABELLED_FROM = 0.08  # boxes at least this share of the frame's height get a label
-
-
-def _label(img: np.ndarray, text: str, x: int, y: int, colour, scale: float) -> None:
-    (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
-    top = max(0, y - h - base - 2)
-    cv2.rectangle(img, (x, top), (x + w + 4, top + h + base + 2), colour, -1)
-    cv2.putText(img, text, (x + 2, top + h + 1), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 1,
-                cv2.LINE_AA)
+class _Drawn(NamedTuple):
+    cls: str
+    conf: float
+    xyxy: tuple[float, float, float, float]
 
 
 def annotate(jpeg: bytes, boxes: list[dict], view: CameraView | None) -> bytes | None:
     """The frame with its boxes (class and score) and the count line with an arrow to its
-    "in" side (right of the line, looking from its first point to its second); None if the
-    stored frame does not decode (it is then served as it is)."""
+    "in" side (ioc/road_users.py); None if the stored frame does not decode (it is then served
+    as it is)."""
     img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
     if img is None:
         return None
-    height, width = img.shape[:2]
-    scale = max(0.33, width / 1900)
-    if view is not None and view.count_line is not None:
-        sx, sy = width / view.width, height / view.height
-        x1, y1, x2, y2 = view.count_line
-        a, b = np.array([x1 * sx, y1 * sy]), np.array([x2 * sx, y2 * sy])
-        cv2.line(img, tuple(a.round().astype(int)), tuple(b.round().astype(int)), LINE_COLOR, 2,
-                 cv2.LINE_AA)
-        d = b - a
-        if np.hypot(*d) > 0:
-            # y grows downwards in an image, so the right-hand normal of (dx, dy) is (-dy, dx).
-            normal = np.array([-d[1], d[0]]) / np.hypot(*d)
-            mid = (a + b) / 2
-            tip = mid + normal * max(18.0, width / 30)
-            cv2.arrowedLine(img, tuple(mid.round().astype(int)), tuple(tip.round().astype(int)),
-                            LINE_COLOR, 2, cv2.LINE_AA, tipLength=0.35)
-            _label(img, "in", int(tip[0]) + 3, int(tip[1]) + 6, LINE_COLOR, scale)
-    for box in boxes:
-        x1, y1, x2, y2 = (int(round(v)) for v in box["xyxy"])
-        colour = CLASS_COLORS.get(box["cls"], OTHER_COLOR)
-        cv2.rectangle(img, (x1, y1), (x2, y2), colour, 2 if width >= 960 else 1)
-        if y2 - y1 >= height * LABELLED_FROM:  # far-off road users: the colour says the class
-            _label(img, f"{box['cls']} {box['conf']:.2f}", x1, y1, colour, scale)
-    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 85])
-    return buf.tobytes() if ok else None
+    drawn = [_Drawn(b["cls"], b["conf"], tuple(b["xyxy"])) for b in boxes]
+    return road_users.encode_jpeg(road_users.draw(img, drawn, view))
 
 
 @router.get("/snapshots/{snapshot_id}.jpg", response_class=Response,

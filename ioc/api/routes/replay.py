@@ -154,7 +154,7 @@ def _spawn(settings, source: str, speed: str, folder: Path) -> subprocess.Popen:
     with open(folder / "replay.log", "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "ioc.cli", "replay", source, "--speed", speed, "--control",
-             str(folder)], env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)
+             str(folder)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    # In the API's process group: `ioc up` stops the group, so the replay ends with the API.
     threading.Thread(target=proc.wait, daemon=True).start()  # reaped when it ends
     return proc
