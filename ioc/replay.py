@@ -122,7 +122,7 @@ class Pacer:
                     self._pos = max(self._pos, at)
                     return
                 ahead = (at - self._position()).total_seconds()
-                if ahead <= 0 and not self._paused:
+                if ahead <= 0:  # due (paused, only what a seek passed over still is)
                     return
                 wait = 0.25 if self._paused else min(0.25, ahead / self._speed)
             if before_wait is not None:

@@ -130,7 +130,8 @@ def train(plan: TrainPlan, log: Callable[[str], None] = print) -> TrainResult:
     model = YOLO(plan.start_from or plan.arch)
     args = dict(data=str(plan.data_yaml), epochs=plan.epochs, imgsz=plan.imgsz, batch=plan.batch,
                 workers=plan.workers, seed=plan.seed, deterministic=True, device=plan.device,
-                pretrained=False, amp=False, plots=False, project=str(runs), name=MODEL_NAME,
+                # False would throw a second stage's starting weights away (Ultralytics)
+                pretrained=plan.start_from or False, amp=False, plots=False, project=str(runs), name=MODEL_NAME,
                 exist_ok=True, patience=plan.epochs, verbose=False, cache="ram",
                 close_mosaic=max(1, plan.epochs // 5))
     model.train(**args)

@@ -77,3 +77,17 @@ def test_a_replay_whose_process_is_gone_is_failed(tmp_path):
     status = session.read_status(tmp_path)
     assert status["state"] == "failed" and "ended without a word" in status["error"]
     assert session.active(tmp_path) is None
+
+
+def test_a_seek_while_paused_lets_what_it_passed_over_through_and_stays_paused():
+    pacer, stop = Pacer(T0, 60), threading.Event()
+    pacer.pause()
+    pacer.seek(T0 + timedelta(minutes=30))
+    started = time.monotonic()
+    pacer.wait_for(T0 + timedelta(minutes=29), stop)  # passed over: due at once
+    assert time.monotonic() - started < 0.1
+    assert pacer.paused and pacer.position() == T0 + timedelta(minutes=30)
+    threading.Timer(0.3, stop.set).start()
+    started = time.monotonic()
+    pacer.wait_for(T0 + timedelta(minutes=31), stop)  # beyond it: held until resumed
+    assert time.monotonic() - started >= 0.25
