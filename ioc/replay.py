@@ -142,10 +142,8 @@ class StreamClock:
     allow a lateness in wall time: what is published is not yet read, and at 3600x a tenth of
     a second is six minutes of stream."""
 
-    def __init__(self, start: datetime, speed: float | None = None,
-                 pacer: Pacer | None = None) -> None:
+    def __init__(self, start: datetime, pacer: Pacer) -> None:
         self._now = start
-        self._speed = speed
         self.pacer = pacer
         self.final = False  # the whole stream is in and read: judge silence up to `now`
         self.judged = threading.Event()  # set by the rule that judged the end (and published)
@@ -153,10 +151,8 @@ class StreamClock:
 
     @property
     def speed(self) -> float:
-        if self.pacer is not None and self.pacer.catching_up:
-            return float("inf")
-        speed = self.pacer.speed if self.pacer is not None else self._speed
-        return speed if speed is not None else float("inf")
+        speed = self.pacer.speed
+        return float("inf") if speed is None or self.pacer.catching_up else speed
 
     def now(self) -> datetime:
         with self._lock:
@@ -384,7 +380,7 @@ def run(path: Path, base: Settings, workers: list[WorkerFactory], speed: float |
     ns = Namespace.for_replay(base, tag)
     prepare(ns.settings, reading_intervals(path))
     pacer = pacer or Pacer(manifest.start, speed)
-    clock = StreamClock(manifest.start, pacer=pacer)
+    clock = StreamClock(manifest.start, pacer)
     running = [factory(ns.settings, clock) for factory in workers]
     halt = threading.Event()
     threads = [threading.Thread(target=w.run, args=(halt,), name=f"replay-{w.name}",
