@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from datetime import UTC, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -462,25 +464,36 @@ def data_as_of(inputs: KpiInputs) -> datetime | None:
     stamps += [w.ts for w in inputs.traffic]
     # per column, not per report: tens of thousands of reports on every request
     for column in ("received_at", "first_response_at", "resolved_at"):
-        stamps.append(max((ts for r in inputs.reports if (ts := getattr(r, column))),
-                          default=None))
+        stamps.append(max(filter(None, map(attrgetter(column), inputs.reports)), default=None))
     return max((ts for ts in stamps if ts is not None), default=None)
 
 
 # ------------------------------------------------------------------ report KPIs
 
 
-def percentile(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile (q in 0..100); None for no values."""
+def percentile(values: list[float], q: float, ordered: bool = False) -> float | None:
+    """Nearest-rank percentile (q in 0..100) of `values` (sorted already if `ordered`); None
+    for no values."""
     if not values:
         return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[rank - 1]
+    values = values if ordered else sorted(values)
+    return values[max(1, math.ceil(q / 100 * len(values))) - 1]
 
 
 def _pct(part: list, whole: list) -> float | None:
     return round(100 * len(part) / len(whole), 1) if whole else None
+
+
+RECEIVED = attrgetter("received_at")
+
+
+def received_by(reports: list[ReportFacts], now: datetime
+                ) -> tuple[list[ReportFacts], Callable[[datetime], int]]:
+    """(those of `reports`, in order of receipt, received by `now`; the index in them of the
+    first received at or after a given time)."""
+    stamps = list(map(RECEIVED, reports))
+    seen = reports[:bisect_right(stamps, now)]
+    return seen, lambda at: bisect_left(stamps, at, 0, len(seen))
 
 
 def answered_in_2h(reports: list[ReportFacts],
@@ -534,15 +547,19 @@ def report_kpis(reports: list[ReportFacts], now: datetime, window_start: datetim
     """The citizen-report KPIs. A report counts towards "responded within 2 h" once it is
     decided: answered, or past its due time unanswered. The window KPIs add the rollup's
     groups, if given, for the days it covers."""
-    seen = [r for r in reports if r.received_at <= now]
-    # The rollup's days are counted from it, not from these reports (this runs per report)
-    lo, hi = (rolled_up.start, rolled_up.end) if rolled_up else (now, now)
-    in_window = [r for r in seen if r.received_at >= window_start
-                 and not lo <= r.received_at < hi]
+    # In order of receipt, each window is a slice (tens of thousands of reports per request;
+    # kpi_inputs reads them in this order, so the sort costs one pass)
+    reports = sorted(reports, key=RECEIVED)
+    seen, since = received_by(reports, now)
+    # The rollup's days are counted from it, not from these reports
+    lo, hi = (since(rolled_up.start), since(rolled_up.end)) if rolled_up else (len(seen),) * 2
+    first_in = since(window_start)
+    in_window = seen[first_in:max(first_in, lo)] + seen[max(first_in, hi):]
     groups = rolled_up.groups if rolled_up else ()
     minutes = [(r.first_response_at - r.received_at).total_seconds() / 60
                for r in in_window if r.first_response_at is not None]
     minutes += rolled_up.response_minutes if rolled_up else ()
+    minutes.sort()
     open_urgent = sorted((r for r in reports if r.is_open and r.urgency == "urgent"
                           and r.first_response_at is None), key=lambda r: r.due_at)
     first = open_urgent[0] if open_urgent else None
@@ -569,13 +586,11 @@ def report_kpis(reports: list[ReportFacts], now: datetime, window_start: datetim
     kpis = [
         _sla_kpi("urgent_responded_in_2h_pct", in_window, now, window, by_area=True,
                  groups=groups),
-        _sla_kpi("urgent_responded_in_2h_pct_today",
-                 [r for r in seen if r.received_at >= day_start], now),
-        _sla_kpi("urgent_responded_in_2h_pct_7d",
-                 [r for r in seen if r.received_at >= now - WEEK], now),
-        make("response_minutes_median", _round(percentile(minutes, 50)),
+        _sla_kpi("urgent_responded_in_2h_pct_today", seen[since(day_start):], now),
+        _sla_kpi("urgent_responded_in_2h_pct_7d", seen[since(now - WEEK):], now),
+        make("response_minutes_median", _round(percentile(minutes, 50, ordered=True)),
              detail={"responded": len(minutes)}, window=window),
-        make("response_minutes_p90", _round(percentile(minutes, 90)),
+        make("response_minutes_p90", _round(percentile(minutes, 90, ordered=True)),
              detail={"responded": len(minutes)}, window=window),
         make("open_urgent", len(open_urgent),
              status="alarm" if least_left is not None and least_left < 0
@@ -597,7 +612,7 @@ def report_kpis(reports: list[ReportFacts], now: datetime, window_start: datetim
              detail={"ratings": len(ratings), "satisfied_pct": satisfied}, window=window),
         make("satisfied_pct", satisfied, status=_target_status(satisfied, SATISFACTION_TARGET),
              detail={"ratings": rated}, window=window),
-        make("reports_24h", len([r for r in seen if now - r.received_at <= timedelta(hours=24)])),
+        make("reports_24h", len(seen) - since(now - timedelta(hours=24))),
         make("reports_by_ward", received, detail=dict(by_ward), window=window),
         make("reports_by_category", received, detail=dict(by_category), window=window),
         trend_kpi(seen, now, tz),
@@ -615,10 +630,9 @@ def trend_kpi(reports: list[ReportFacts], now: datetime, tz: str = DISPLAY_TZ) -
     # Each local day's first instant in UTC, so a report finds its day by comparison (one
     # pass, no time-zone conversion per report).
     starts = [datetime.combine(d, time(0), zone).astimezone(UTC) for d in dates]
-    by_day: list[list[ReportFacts]] = [[] for _ in dates]
-    for r in reports:
-        if starts[0] <= r.received_at <= now:
-            by_day[bisect_right(starts, r.received_at) - 1].append(r)
+    seen, since = received_by(sorted(reports, key=RECEIVED), now)
+    bounds = [since(start) for start in starts] + [len(seen)]
+    by_day = [seen[a:b] for a, b in zip(bounds, bounds[1:])]
     days = []
     for day, mine in zip(dates, by_day, strict=True):
         decided, on_time = answered_in_2h(mine, now)
@@ -654,6 +668,8 @@ def only_area(inputs: KpiInputs, ward: str | None = None,
     if rolled is not None and rolled.area != (ward, category):
         raise ValueError(f"the rollup was read for {rolled.area}, not for {(ward, category)}: "
                          "give kpi_inputs the area")
+    if ward is None and category is None:
+        return inputs
     return replace(inputs, reports=[r for r in inputs.reports if mine(r)])
 
 

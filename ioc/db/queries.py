@@ -32,17 +32,19 @@ def kpi_inputs(conn: sa.Connection, sensor_ids: list[str], camera_ids: list[str]
     # also today's breaches, the 24 h count, the 7-day figures and the 7 local days of trends
     recent = now - RECENT
     rolled = rolled_up(conn, since, recent, ward, category)
-    # Tuples in ReportFacts' field order: on a month of history this is tens of thousands of
-    # rows, and building them by name costs more than the query. The days the rollup covers
-    # are skipped, but for their open reports.
-    # Straight from the driver's cursor: SQLAlchemy's rows cost more than the query here.
+    # Tuples in ReportFacts' field order, in order of receipt (the KPIs slice them by time):
+    # on a month of history this is tens of thousands of rows, and building them by name costs
+    # more than the query. The days the rollup covers are skipped, but for their open urgent
+    # reports not yet answered (the least time left). Straight from the driver's cursor:
+    # SQLAlchemy's rows cost more than the query here.
     with conn.connection.driver_connection.cursor(binary=True) as cur:
         cur.execute(
             "SELECT s.received_at, s.urgency, s.due_at, s.first_response_at, s.resolved_at, "
             "s.resolve_due_at, s.is_open, s.rating, coalesce(s.category, r.category_hint), "
             "r.ward, s.report_id FROM report_state s JOIN citizen_reports r USING (report_id) "
             "WHERE (s.received_at >= %(since)s AND NOT (s.received_at >= %(from)s AND "
-            "s.received_at < %(to)s)) OR s.is_open OR s.due_at >= %(recent)s",
+            "s.received_at < %(to)s)) OR s.due_at >= %(recent)s OR (s.is_open AND "
+            "s.urgency = 'urgent' AND s.first_response_at IS NULL) ORDER BY s.received_at",
             {"since": min(since, recent), "recent": recent,
              "from": rolled.start if rolled else now, "to": rolled.end if rolled else now})
         reports = list(map(ReportFacts._make, cur.fetchall()))
@@ -81,12 +83,16 @@ def rolled_up(conn: sa.Connection, since: datetime, recent: datetime, ward: str 
     groups = tuple(ReportGroup(r.ward or None, r.category or None, *r[2:]) for r in conn.execute(
         sa.text("SELECT ward, category, sum(received), sum(decided), sum(on_time), "
                 f"sum(resolved), sum(resolved_on_time) {days} GROUP BY ward, category"), args))
-    minutes = conn.execute(sa.text(
-        f"SELECT array_agg(m) FROM (SELECT unnest(response_minutes) AS m {days}) d"),
-        args).scalar() or ()
-    ratings = conn.execute(sa.text(
-        f"SELECT array_agg(x) FROM (SELECT unnest(ratings) AS x {days}) d"), args).scalar() or ()
-    return RolledUp(start, end, groups, tuple(minutes), tuple(ratings), (ward, category))
+    # Thousands of values a day: in one query, in binary (parsing them as text costs more)
+    with conn.connection.driver_connection.cursor(binary=True) as cur:
+        minutes, ratings = cur.execute(
+            "WITH d AS (SELECT response_minutes, ratings FROM report_daily WHERE day >= %(start)s "
+            "AND day < %(end)s AND (%(ward)s::text IS NULL OR ward = %(ward)s) "
+            "AND (%(category)s::text IS NULL OR category = %(category)s)) "
+            "SELECT (SELECT array_agg(m) FROM d, unnest(d.response_minutes) m), "
+            "(SELECT array_agg(x) FROM d, unnest(d.ratings) x)", args).fetchone()
+    return RolledUp(start, end, groups, tuple(minutes or ()), tuple(ratings or ()),
+                    (ward, category))
 
 
 def slowest_sensor_interval(conn: sa.Connection) -> float | None:

@@ -20,7 +20,9 @@ from ioc.city import load_city
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 SHOTS = Path("/tmp/ioc-queue-shots")
-ARRIVAL_MS = 10_000  # the page polls every second; persistence adds about one more
+# The page polls every second and persistence adds about one more; the wait is generous so a
+# busy machine does not fail it (how fast is `ioc bench dashboard`'s to measure, not this).
+ARRIVAL_MS = 30_000
 LAT, LON = 10.9375, 107.2420
 FIRE = "Cháy lớn tại chợ, có người mắc kẹt"
 ANSWER = "Đã điều xe chữa cháy và cứu nạn đến chợ, dự kiến có mặt trong 10 phút."

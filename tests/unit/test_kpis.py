@@ -408,6 +408,8 @@ def test_a_rollup_of_old_days_counts_as_its_reports_would():
     one_by_one = window_kpis(_inputs(reports=old + recent))
     # An old report still open is listed for the open KPIs, and skipped by the window ones.
     assert window_kpis(_inputs(reports=[old[2]] + recent, rolled_up=rolled)) == one_by_one
+    # The windows are slices of the reports in order of receipt, in whatever order they come.
+    assert window_kpis(_inputs(reports=recent[::-1] + old[::-1])) == one_by_one
     assert one_by_one["urgent_responded_in_2h_pct"][1] | {"by_ward": 0, "by_category": 0} == \
         {"decided": 4, "on_time": 2, "by_ward": 0, "by_category": 0}
     with pytest.raises(ValueError, match="area"):
