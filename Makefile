@@ -48,10 +48,8 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; fi; }
 
-# Two processes: the tests that share the session's city run in one of them (see
-# tests/conftest.py), the rest beside them; most of a test's time is waiting on a real part.
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit

@@ -38,14 +38,6 @@ pytest_plugins = [
 ]
 
 
-def pytest_collection_modifyitems(items):
-    """`make test` runs the suite in two processes (pytest-xdist, --dist loadgroup): the tests
-    that use the session's city all go to one, so only one city runs for them."""
-    for item in items:
-        if "city" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("city"))
-
-
 @dataclass
 class Infra:
     broker: EmbeddedBroker
