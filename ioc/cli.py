@@ -428,8 +428,10 @@ def record(
     out_path: Annotated[Path, typer.Option("--out", help="The recording file to write")],
 ) -> None:
     """Record the city's input streams between two instants into one file, with their original
-    ids, times and keys: citizen reports, lifecycle events, sensor readings and people's alarm
-    actions. `ioc replay FILE` plays it back."""
+    ids, times and keys: citizen reports, lifecycle events, sensor readings, people's alarm
+    actions and the camera frames the frame archive kept (one per camera every
+    IOC_FRAME_ARCHIVE_EVERY_S s, for the last IOC_FRAME_ARCHIVE_HOURS h), with their JPEG
+    bytes. `ioc replay FILE` plays it back."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from ioc import recording
@@ -449,13 +451,9 @@ def record(
             with Progress(TextColumn("recording"), BarColumn(), MofNCompleteColumn(),
                           console=err) as bar:
                 task = bar.add_task("record", total=total)
-
-                def counted():
-                    for entry in export.entries(conn, start, end):
-                        bar.advance(task)
-                        yield entry
-
-                manifest = recording.write(out_path, counted(), source="record")
+                manifest = export.record(conn, out_path, start, end,
+                                         frames_every_s=s.frame_archive_every_s or None,
+                                         advance=lambda: bar.advance(task))
     except (DatabaseUnavailable, EmbeddedError, recording.RecordingError) as exc:
         fail(str(exc))
     topics = " ".join(f"{name}={n}" for name, n in sorted(manifest.topics.items()))
@@ -464,14 +462,24 @@ def record(
               f"{manifest.sha256[:16]}…", highlight=False, soft_wrap=True)
 
 
+def _replay_vision_worker(s: Settings, clock, stream):
+    """Only for a recording with frames: otherwise the model is never loaded (nor imported)."""
+    if not stream.frame_intervals:
+        return None
+    from analytics.vision.worker import make_worker as vision_worker
+
+    return vision_worker(s, clock=clock, cameras=stream.frame_intervals)
+
+
 def _replay_workers():
     from analytics.sensors.worker import make_worker as sensors_worker
     from analytics.triage.worker import make_worker as triage_worker
     from ioc.persistence import make_worker as persistence_worker
 
-    return [lambda s, _clock: persistence_worker(s),
-            lambda s, clock: triage_worker(s, clock=clock, at_receipt=True),
-            lambda s, clock: sensors_worker(s, clock=clock, silent_since=clock.now())]
+    return [lambda s, _clock, _stream: persistence_worker(s),
+            lambda s, clock, _stream: triage_worker(s, clock=clock, at_receipt=True),
+            lambda s, clock, _stream: sensors_worker(s, clock=clock, silent_since=clock.now()),
+            _replay_vision_worker]
 
 
 def _replay_prepare(settings: Settings, intervals: dict[str, float]) -> None:

@@ -69,6 +69,15 @@ class Settings(BaseSettings):
     vision_conf: float = Field(0.3, gt=0, lt=1, description="Least detection score kept")
     vision_window_s: float = Field(
         60.0, ge=10, le=3600, description="Event-time window of the traffic metrics per camera")
+    frame_archive_every_s: float = Field(
+        10.0, ge=0, le=3600, description="Keep one frame per camera every this many event-time "
+        "seconds (the first of each slot) in camera_frames, for `ioc record`; 0 keeps none. "
+        "Disk: the simulator's 640x360 frames are ~35 KB, so 4 cameras take about 50 MB an "
+        "hour")
+    frame_archive_hours: float = Field(
+        6.0, ge=0, le=24 * 30, description="Hours of each camera's archived frames kept, on its "
+        "own event time (older ones are pruned as new ones arrive); 0 keeps none. At the "
+        "defaults 4 simulated cameras keep about 300 MB")
     simulate: bool = Field(True, description="Run the simulators under `ioc up`")
     history_days: int = Field(
         1, ge=0, le=90, description="Days of the city's past `ioc up` stores on its first start "

@@ -18,8 +18,9 @@ from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from operator import attrgetter
 from datetime import UTC, datetime, time, timedelta
+from itertools import pairwise
+from operator import attrgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -632,7 +633,7 @@ def trend_kpi(reports: list[ReportFacts], now: datetime, tz: str = DISPLAY_TZ) -
     starts = [datetime.combine(d, time(0), zone).astimezone(UTC) for d in dates]
     seen, since = received_by(sorted(reports, key=RECEIVED), now)
     bounds = [since(start) for start in starts] + [len(seen)]
-    by_day = [seen[a:b] for a, b in zip(bounds, bounds[1:])]
+    by_day = [seen[a:b] for a, b in pairwise(bounds)]
     days = []
     for day, mine in zip(dates, by_day, strict=True):
         decided, on_time = answered_in_2h(mine, now)

@@ -2,6 +2,11 @@
 
 Each topic maps to a table (and some to a latest-value table). A polled batch is written in one
 transaction; the consumer loop commits offsets only after that transaction commits.
+
+Camera frames also feed a sampled archive (camera_frames, for `ioc record`): the first frame of
+each camera in each slot of `frame_archive_every_s` event-time seconds, written in the same
+transaction as the camera's newest-frame snapshot and pruned `frame_archive_hours` behind the
+camera's own newest frame, so what is kept depends on event time only, never the wall.
 """
 
 from __future__ import annotations
@@ -9,8 +14,9 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from ioc import events as ev
 from ioc import topics as tp
@@ -164,6 +170,111 @@ TABLES: dict[str, list[Table]] = {
     ],
 }
 
+# -- the frame archive ---------------------------------------------------------------------------
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+PRUNE_STEP = timedelta(minutes=10)  # a camera's old frames are pruned at most this often
+_US = timedelta(microseconds=1)
+
+
+def frame_bucket(ts: datetime, every_s: float) -> datetime:
+    """The start of the archive slot `ts` falls in: slots of `every_s` seconds from the epoch,
+    in whole microseconds, so the same frame lands in the same slot on every machine."""
+    step = max(1, round(every_s * 1_000_000))
+    return EPOCH + _US * ((ts - EPOCH) // _US // step * step)
+
+
+def archive_sample(frames: Iterable[ev.CameraFrame], every_s: float
+                   ) -> dict[tuple[str, datetime], ev.CameraFrame]:
+    """The frame each (camera, slot) keeps: its earliest by (ts, seq, event_id), whatever order
+    the frames came in; the database applies the same rule across batches."""
+    kept: dict[tuple[str, datetime], ev.CameraFrame] = {}
+    for f in frames:
+        slot = (f.camera_id, frame_bucket(f.ts, every_s))
+        best = kept.get(slot)
+        if best is None or (f.ts, f.seq, f.event_id) < (best.ts, best.seq, best.event_id):
+            kept[slot] = f
+    return kept
+
+
+def prune_before(newest: datetime, pruned_at: datetime | None, hours: float) -> datetime | None:
+    """Where a camera's archive is cut, now that its newest frame is at `newest`: `hours`
+    behind it, once the camera's event time has moved `PRUNE_STEP` (or a tenth of the span,
+    if less) past the last cut; None while it has not (a delete per batch would cost more than
+    the rows it frees). A camera's frames age on its own clock: one with a wrong clock prunes
+    only its own, and a camera that falls silent keeps its last hours, the evidence of why."""
+    step = min(PRUNE_STEP, timedelta(hours=hours) / 10)
+    cut = newest - timedelta(hours=hours)
+    if pruned_at is not None and cut - pruned_at < step:
+        return None
+    return cut
+
+
+class FrameArchive:
+    """Samples a batch's frames into camera_frames and prunes each camera's old ones. What it
+    remembers (each camera's stored slot, its last cut) spares the database frames that cannot
+    win their slot and deletes that free nothing; it is taken up only once the batch's
+    transaction committed (`committed`), so a batch rolled back and written again is whole."""
+
+    UPSERT = (
+        "INSERT INTO camera_frames AS f (camera_id, bucket, ts, seq, width, height, event_id, "
+        "jpeg) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (camera_id, bucket) DO UPDATE "
+        "SET ts = EXCLUDED.ts, seq = EXCLUDED.seq, width = EXCLUDED.width, "
+        "height = EXCLUDED.height, event_id = EXCLUDED.event_id, jpeg = EXCLUDED.jpeg "
+        "WHERE (EXCLUDED.ts, EXCLUDED.seq, EXCLUDED.event_id) < (f.ts, f.seq, f.event_id)")
+
+    def __init__(self, every_s: float, hours: float) -> None:
+        self.every_s, self.hours = every_s, hours
+        self.stored: dict[str, tuple[datetime, ev.CameraFrame]] = {}  # camera -> newest slot
+        self.pruned_at: dict[str, datetime] = {}  # camera -> its last cut
+        self._pending: tuple[dict, dict] = ({}, {})
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FrameArchive | None:
+        """None when either setting is 0: the archive is off."""
+        if not (settings.frame_archive_every_s > 0 and settings.frame_archive_hours > 0):
+            return None
+        return cls(settings.frame_archive_every_s, settings.frame_archive_hours)
+
+    def _known_loser(self, bucket: datetime, f: ev.CameraFrame) -> bool:
+        bucket_at, best = self.stored.get(f.camera_id, (None, None))
+        return bucket_at == bucket and (f.ts, f.seq, f.event_id) >= (best.ts, best.seq,
+                                                                     best.event_id)
+
+    def store(self, conn, messages: list[Message]) -> None:
+        """Within the caller's transaction; call `committed` once it is."""
+        payload = {m.event.event_id: m.value for m in messages}
+        kept = sorted((slot, f) for slot, f in archive_sample(
+            (m.event for m in messages), self.every_s).items()
+            if not self._known_loser(slot[1], f))
+        with conn.cursor() as cur:
+            cur.executemany(self.UPSERT, [
+                (f.camera_id, bucket, f.ts, f.seq, f.width, f.height, f.event_id,
+                 payload[f.event_id]) for (_, bucket), f in kept])
+        stored = {}
+        for (camera_id, bucket), f in kept:  # sorted: each camera's newest slot comes last
+            if camera_id not in self.stored or bucket >= self.stored[camera_id][0]:
+                stored[camera_id] = (bucket, f)
+        newest: dict[str, datetime] = {}
+        for m in messages:
+            e = m.event
+            newest[e.camera_id] = max(newest.get(e.camera_id, e.ts), e.ts)
+        cuts = {}
+        for camera_id, ts in sorted(newest.items()):
+            cut = prune_before(ts, self.pruned_at.get(camera_id), self.hours)
+            if cut is not None:
+                conn.execute("DELETE FROM camera_frames WHERE camera_id = %s AND bucket < %s",
+                             (camera_id, cut))
+                cuts[camera_id] = cut
+        self._pending = (stored, cuts)
+
+    def committed(self) -> None:
+        stored, cuts = self._pending
+        self.stored.update(stored)
+        self.pruned_at.update(cuts)
+        self._pending = ({}, {})
+
+
 PERSISTED_TOPICS = tuple(tp.BY_NAME[name] for name in TABLES)
 # Their new rows are folded into report_state (the operator queue) in the same transaction.
 REPORT_TOPICS = {tp.CITIZEN_REPORTS.name, tp.REPORTS_TRIAGED.name, tp.REPORT_EVENTS.name}
@@ -187,6 +298,7 @@ class PersistenceSink:
         self.partitions = Partitions()
         # On TimescaleDB the hourly rollup is a continuous aggregate: Timescale keeps it.
         self.keep_rollups = not timescale_in_use(lambda q: self.conn.execute(q).fetchone()[0])
+        self.archive = FrameArchive.from_settings(settings)
 
     def __call__(self, batch: list[Message]) -> None:
         by_topic: dict[str, list[Message]] = defaultdict(list)
@@ -228,6 +340,8 @@ class PersistenceSink:
                         new_alarm_events += [m.event for m in messages if m.event.event_id in new]
                     else:
                         writes.insert_new(conn, table.name, table.columns, rows)
+                if name == tp.CAMERA_FRAMES.name and self.archive is not None:
+                    self.archive.store(conn, messages)
             if new_report_events:
                 days = report_state.fold(
                     conn, [e for e in new_report_events if isinstance(e, ev.CitizenReport)],
@@ -235,6 +349,8 @@ class PersistenceSink:
                 rollups.recount_report_days(conn, days)
             if new_alarm_events:
                 alarm_state.fold(conn, new_alarm_events)
+        if self.archive is not None and tp.CAMERA_FRAMES.name in by_topic:
+            self.archive.committed()
 
     def close(self) -> None:
         self.conn.close()

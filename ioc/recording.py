@@ -7,6 +7,9 @@ topics with their counts, the time range, and the SHA-256 of the events) and `ev
     {"topic": "ioc.sensor.readings", "event": {...}}
     {"topic": "ioc.camera.frames", "event": {...}, "jpeg": "<base64>"}
 
+Frames recorded from the database are the frame archive's sample (one per camera every
+`frames_every_s` seconds, in the manifest); a scenario's are as its cameras sent them.
+
 Kafka keys are not stored: the topic registry derives each key from its event, so a replayed
 message has the key it had. A file is written to a temporary name and renamed when complete, so
 a crash never leaves half a recording under the real name; a truncated or altered one is caught
@@ -72,6 +75,9 @@ class Manifest:
     version: int = VERSION
     schema_version: int = ev.SCHEMA_VERSION
     scenario: dict = field(default_factory=dict)  # name, description, expectations
+    # Camera frames are a sample (one per camera every this many seconds, from the frame
+    # archive); None: no frames, or frames as they came (a scenario's). Absent in older files.
+    frames_every_s: float | None = None
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -112,26 +118,41 @@ def _line(entry: Entry) -> bytes:
 
 
 def write(path: Path, entries: Iterable[Entry], source: str,
-          scenario: dict | None = None, now: datetime | None = None) -> Manifest:
-    """Write a recording of `entries` (sorted by event time, stably) to `path`, atomically."""
-    ordered = sorted(entries, key=lambda e: e.event.ts)
-    if not ordered:
-        raise RecordingError("nothing to record: no input events in that time range")
+          scenario: dict | None = None, now: datetime | None = None, *,
+          ordered: bool = False, frames_every_s: float | None = None) -> Manifest:
+    """Write a recording of `entries` (sorted by event time, stably) to `path`, atomically.
+    `ordered`: they already come in event-time order (`ioc record` merges its streams), so they
+    are written as they come instead of all held in memory to be sorted (frames are large)."""
+    items = iter(entries) if ordered else iter(sorted(entries, key=lambda e: e.event.ts))
     digest, counts = hashlib.sha256(), Counter()
+    first = last = None
     path = Path(path)
     tmp = path.with_name(f".{path.name}.partial")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as z:
-        with z.open(EVENTS, "w", force_zip64=True) as out:
-            for entry in ordered:
-                line = _line(entry)
-                digest.update(line)
-                out.write(line)
-                counts[entry.topic.name] += 1
-        manifest = Manifest(source=source, start=ordered[0].event.ts,
-                            end=ordered[-1].event.ts, events=len(ordered), topics=dict(counts),
-                            sha256=digest.hexdigest(), created_at=now or ev.utcnow(),
-                            scenario=scenario or {})
-        z.writestr(MANIFEST, manifest.to_json())
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as z:
+            with z.open(EVENTS, "w", force_zip64=True) as out:
+                for entry in items:
+                    ts = entry.event.ts
+                    if last is not None and ts < last:
+                        raise RecordingError(f"events out of order: {entry.topic.name} at "
+                                             f"{ts.isoformat()} after {last.isoformat()}")
+                    first, last = first or ts, ts
+                    line = _line(entry)
+                    digest.update(line)
+                    out.write(line)
+                    counts[entry.topic.name] += 1
+            if first is None:
+                raise RecordingError("nothing to record: no input events in that time range")
+            manifest = Manifest(source=source, start=first, end=last,
+                                events=sum(counts.values()), topics=dict(counts),
+                                sha256=digest.hexdigest(), created_at=now or ev.utcnow(),
+                                scenario=scenario or {},
+                                frames_every_s=frames_every_s
+                                if counts[tp.CAMERA_FRAMES.name] else None)
+            z.writestr(MANIFEST, manifest.to_json())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, path)
     return manifest
 

@@ -5,11 +5,19 @@ The replay's clock is the stream's position (`StreamClock`): the event time of t
 published, never the wall clock. At speed N the publisher only paces itself to the wall; every
 rule that turns on time (SLA, silence, shelving, windows) reads the stream clock, so a replay at
 1x, 10x or as fast as it goes raises the same alarms at the same instants, and the digest over
-triage results, alarms, SLA outcomes and KPIs is the same.
+triage results, alarms, SLA outcomes, KPIs and what the cameras' frames became (each frame's
+boxes, each traffic window) is the same. (The detector gives a frame the same boxes whatever
+batch it runs in, measured bit for bit; so a replay's batches may differ with its speed.)
 
 A replay runs in an isolated namespace: topics prefixed `replay-<tag>.` and its own database
 schema `replay_<tag>`, so it never mixes with live data. The workers are injected (the CLI, the
-composition root, builds them), so this module imports no stage.
+composition root, builds them), so this module imports no stage; each is built from what the
+recording holds (`Stream`), and one with nothing to read in it (the vision worker, for a
+recording without frames) is not built at all.
+
+The end of the stream is judged by every rule that watches for silence (sensors, cameras):
+each enlists with the clock (`StreamClock.judge`), and the outputs are read only once all have
+judged the whole stream and published what they found.
 """
 
 from __future__ import annotations
@@ -32,16 +40,22 @@ from psycopg.rows import dict_row
 from ioc import alarms as al
 from ioc import recording
 from ioc import topics as tp
-from ioc.clock import Clock
 from ioc.config import Settings
 from ioc.kafka import Publisher
 from ioc.worker import Worker
 
 logger = logging.getLogger(__name__)
 
-WorkerFactory = Callable[[Settings, Clock], Worker]
 SETTLE_S = 1.5  # outputs unchanged this long (wall) after the last input: the pipeline is done
 DRAIN_TIMEOUT_S = 300
+# Before the end, silence is judged only this far behind the stream: 30 s, or 5 s of wall time
+# at the replay's pace (what is published is not read at once; at 60x a second is a minute).
+LATENESS = timedelta(seconds=30)
+LATENESS_WALL = timedelta(seconds=5)
+# What the vision worker makes, and the tables persistence stores it in.
+VISION_TABLES = {tp.VISION_DETECTIONS.name: "detections",
+                 tp.TRAFFIC_METRICS.name: "traffic_metrics",
+                 tp.VISION_SNAPSHOTS.name: "vision_snapshots"}
 
 
 class ReplayError(RuntimeError):
@@ -146,8 +160,38 @@ class StreamClock:
         self._now = start
         self.pacer = pacer
         self.final = False  # the whole stream is in and read: judge silence up to `now`
-        self.judged = threading.Event()  # set by the rule that judged the end (and published)
+        self._judges: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
+
+    def judge(self, name: str) -> Callable[[], None]:
+        """Enlist a rule that judges silence at the end of the stream. Once `final` is set, the
+        replay waits until each enlisted rule has called what this returns, after publishing
+        what it judged. Enlist when the worker is built, before the stream starts."""
+        done = threading.Event()
+        with self._lock:
+            if name in self._judges:
+                raise ValueError(f"{name} already judges this stream")
+            self._judges[name] = done
+        return done.set
+
+    def wait_judged(self, timeout_s: float) -> list[str]:
+        """Until every enlisted rule has judged the end; the names of those that did not."""
+        deadline = time.monotonic() + timeout_s
+        with self._lock:
+            judges = dict(self._judges)
+        return sorted(name for name, done in judges.items()
+                      if not done.wait(max(0.0, deadline - time.monotonic())))
+
+    def silence_horizon(self) -> datetime | None:
+        """Up to when a rule may take a missing event for silence now: the whole stream once it
+        is final; before that the stream less a lateness, or nothing at all when it runs as
+        fast as it goes (a gap is then judged when the next event shows it, or at the end)."""
+        if self.final:
+            return self.now()
+        speed = self.speed
+        if speed == float("inf"):
+            return None
+        return self.now() - max(LATENESS, LATENESS_WALL * speed)
 
     @property
     def speed(self) -> float:
@@ -258,6 +302,48 @@ def publish(entries, publisher: Publisher, clock: StreamClock, pacer: Pacer,
     return sent
 
 
+@dataclass(frozen=True)
+class Stream:
+    """What a replay's workers are built from: the recording, read once before it is played.
+    `reading_intervals`: each sensor's usual gap between readings (the median), so the replay
+    judges silence by how that sensor really reported, whatever the registry says today.
+    `frame_intervals`: each camera with frames in it, and its usual gap between them (the
+    median; the manifest's `frames_every_s` for a camera with one frame, or None)."""
+
+    manifest: recording.Manifest
+    reading_intervals: dict[str, float] = field(default_factory=dict)
+    frame_intervals: dict[str, float | None] = field(default_factory=dict)
+
+
+WorkerFactory = Callable[[Settings, StreamClock, Stream], Worker | None]
+"""Builds one worker of a replay, or None when the stream gives it nothing to do."""
+
+
+def stream_of(path: Path, manifest: recording.Manifest) -> Stream:
+    """The recording's sensors and cameras with their usual intervals, in one read of it."""
+    import statistics
+
+    last: dict[tuple[str, str], datetime] = {}
+    gaps: dict[tuple[str, str], list[float]] = {}
+    cameras: set[str] = set()
+    for entry in recording.read(path):
+        if entry.topic is tp.SENSOR_READINGS:
+            key = ("sensor", entry.event.sensor_id)
+        elif entry.topic is tp.CAMERA_FRAMES:
+            key = ("camera", entry.event.camera_id)
+            cameras.add(entry.event.camera_id)
+        else:
+            continue
+        if key in last:
+            gaps.setdefault(key, []).append((entry.event.ts - last[key]).total_seconds())
+        last[key] = entry.event.ts
+    median = {key: statistics.median(g) for key, g in gaps.items() if g}
+    return Stream(manifest,
+                  {sid: gap for (kind, sid), gap in median.items() if kind == "sensor"},
+                  {cid: median.get(("camera", cid), manifest.frames_every_s)
+                   for cid in sorted(cameras)})
+
+
 def _wait_read(workers: list[Worker], settings: Settings, published: dict[str, int],
                timeout_s: float = DRAIN_TIMEOUT_S) -> None:
     """Until each worker has handled every message of the inputs it reads: only then is the
@@ -273,24 +359,42 @@ def _wait_read(workers: list[Worker], settings: Settings, published: dict[str, i
             time.sleep(0.05)
 
 
+SETTLED_TABLES = ("citizen_reports", "report_triage", "report_events", "sensor_readings",
+                  "alarm_events", *VISION_TABLES.values())
+
+
 def _snapshot(conn: psycopg.Connection) -> tuple:
-    return tuple(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in (
-        "citizen_reports", "report_triage", "report_events", "sensor_readings", "alarm_events"))
+    return tuple(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                 for t in SETTLED_TABLES)
+
+
+def made_by(workers: list[Worker]) -> Counter:
+    """What the workers' sinks say they published, by topic (a sink may keep a `published`
+    Counter, as the vision worker's does), for `wait_settled` to wait for its storage."""
+    made = Counter()
+    for w in workers:
+        made.update(getattr(w.sink, "published", None) or {})
+    return made
 
 
 def wait_settled(settings: Settings, expected: dict[str, int],
-                 timeout_s: float = DRAIN_TIMEOUT_S) -> None:
-    """Until every input is stored, every report triaged, and nothing changed for SETTLE_S."""
+                 timeout_s: float = DRAIN_TIMEOUT_S, made: dict[str, int] | None = None) -> None:
+    """Until every input is stored, every report triaged, every vision output the workers
+    `made` stored, and nothing changed for SETTLE_S."""
     from ioc.db.session import connect
 
+    made = made or {}
     deadline = time.monotonic() + timeout_s
     last, since = None, time.monotonic()
     with connect(settings, autocommit=True) as conn:
         while time.monotonic() < deadline:
             snap = _snapshot(conn)
+            stored = dict(zip(SETTLED_TABLES, snap, strict=True))
             stored_all = (snap[0] >= expected.get(tp.CITIZEN_REPORTS.name, 0)
                           and snap[1] >= snap[0]
-                          and snap[3] >= expected.get(tp.SENSOR_READINGS.name, 0))
+                          and snap[3] >= expected.get(tp.SENSOR_READINGS.name, 0)
+                          and all(stored[table] >= made.get(topic, 0)
+                                  for topic, table in VISION_TABLES.items()))
             if snap != last:
                 last, since = snap, time.monotonic()
             elif stored_all and time.monotonic() - since >= SETTLE_S:
@@ -315,6 +419,17 @@ def outputs(conn: psycopg.Connection, end: datetime, kpis: dict) -> dict:
         cur.execute("SELECT report_id, status, urgency, received_at, due_at, first_response_at, "
                     "resolved_at FROM report_state ORDER BY report_id")
         reports = [dict(r) for r in cur]
+        # Every frame's boxes, folded per camera into a count and a hash (thousands of rows).
+        cur.execute("SELECT camera_id, model, count(*) AS frames, sum(n_boxes) AS boxes, "
+                    "md5(string_agg(frame_seq || '|' || extract(epoch FROM ts) || '|' "
+                    "|| boxes::text, ';' ORDER BY ts, frame_seq, event_id)) AS boxes_md5 "
+                    "FROM detections "
+                    "GROUP BY camera_id, model ORDER BY camera_id, model")
+        detections = [dict(r) for r in cur]
+        cur.execute("SELECT camera_id, window_start, ts, counts, crossings, occupancy, "
+                    "congestion_index, average_speed_kmh FROM traffic_metrics "
+                    "ORDER BY camera_id, window_start, ts")
+        traffic = [dict(r) for r in cur]
     from ioc.db.alarm_state import _from_row
 
     alarm_states = []
@@ -329,7 +444,8 @@ def outputs(conn: psycopg.Connection, end: datetime, kpis: dict) -> dict:
                  "answered_at": r["first_response_at"]} for r in reports
                 if (r["first_response_at"] or end) > r["due_at"]]
     return {"triage": triage, "alarm_events": alarm_events, "alarms": alarm_states,
-            "reports": reports, "breaches": breaches, "kpis": kpis}
+            "reports": reports, "breaches": breaches, "kpis": kpis,
+            "detections": detections, "traffic": traffic}
 
 
 def stream_end(manifest: recording.Manifest) -> datetime:
@@ -337,22 +453,6 @@ def stream_end(manifest: recording.Manifest) -> datetime:
     so that a breach two hours later is seen), else the last event."""
     declared = manifest.scenario.get("end")
     return max(manifest.end, datetime.fromisoformat(declared)) if declared else manifest.end
-
-
-def reading_intervals(path: Path) -> dict[str, float]:
-    """Each sensor's usual gap between readings in the recording (the median), so the replay
-    judges silence by how that sensor really reported, whatever the registry says today."""
-    import statistics
-
-    last: dict[str, datetime] = {}
-    gaps: dict[str, list[float]] = {}
-    for entry in recording.read(path):
-        if entry.topic is tp.SENSOR_READINGS:
-            sid = entry.event.sensor_id
-            if sid in last:
-                gaps.setdefault(sid, []).append((entry.event.ts - last[sid]).total_seconds())
-            last[sid] = entry.event.ts
-    return {sid: statistics.median(g) for sid, g in gaps.items() if g}
 
 
 def digest_of(result: dict) -> str:
@@ -378,10 +478,12 @@ def run(path: Path, base: Settings, workers: list[WorkerFactory], speed: float |
     end = stream_end(manifest)
     stop = stop or threading.Event()
     ns = Namespace.for_replay(base, tag)
-    prepare(ns.settings, reading_intervals(path))
+    stream = stream_of(path, manifest)
+    prepare(ns.settings, stream.reading_intervals)
     pacer = pacer or Pacer(manifest.start, speed)
     clock = StreamClock(manifest.start, pacer)
-    running = [factory(ns.settings, clock) for factory in workers]
+    built = (factory(ns.settings, clock, stream) for factory in workers)
+    running = [w for w in built if w is not None]
     halt = threading.Event()
     threads = [threading.Thread(target=w.run, args=(halt,), name=f"replay-{w.name}",
                                 daemon=True) for w in running]
@@ -406,9 +508,11 @@ def run(path: Path, base: Settings, workers: list[WorkerFactory], speed: float |
         _wait_read(running, ns.settings, manifest.topics)
         streaming_s = time.monotonic() - streaming_from
         clock.final = True
-        if not clock.judged.wait(DRAIN_TIMEOUT_S):
-            raise ReplayError("the sensors worker never judged the end of the stream")
-        wait_settled(ns.settings, manifest.topics)
+        unjudged = clock.wait_judged(DRAIN_TIMEOUT_S)
+        if unjudged:
+            raise ReplayError(f"the {' and '.join(unjudged)} worker never judged the end of "
+                              f"the stream within {DRAIN_TIMEOUT_S} s; see its log")
+        wait_settled(ns.settings, manifest.topics, made=made_by(running))
         with connect(ns.settings) as conn:
             made = outputs(conn, end, kpis_at(ns.settings, end))
     finally:

@@ -11,10 +11,20 @@ start, and what the pipeline is expected to make of them (`simulators.expectatio
         report: {id: R2, ward: xuan-binh, text: "Cứu với, nước vào nhà ngập gần 1 mét …"}
       - at: 80m
         action: {report: R2, action: acknowledge, actor: op-khoa}
+    cameras:
+      - camera: cam-03
+        from: 3m
+        until: 25m
+        fps: 2
+        incidents: [{at: 5m, kind: crash, lasts: 12m}]
     expectations:
       - triage: {report: R2, urgency: urgent, category: flooding}
       - alarm: {type: water_level, sensor: wl-suoiret-1, min_severity: critical, within: 3m,
                 of_crossing: {sensor: wl-suoiret-1, above: 1.8}}
+      - alarm: {type: stalled_vehicle, camera: cam-03, within: 3m, of: 5m}
+
+A camera's frames are rendered by the camera simulator (`simulators.cameras.CameraSim`) as it
+renders the live city's, its traffic following the hour, with only the incidents scripted.
 
 Scripted readings stand on the same grid as the city's (`reading_times`), and while a sensor is
 scripted its background readings are dropped; a silenced sensor (a power cut) sends nothing.
@@ -34,8 +44,8 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
-from functools import cached_property
+from datetime import datetime, timedelta
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -82,6 +92,10 @@ URGENT_WINDOW = timedelta(hours=2)  # fixed by the mission (ioc.sla, ioc.policy)
 # The engine's own alarm types besides the policy's (analytics.sensors.rules; simulators never
 # import analytics, so they are named here).
 STUCK, OFFLINE = "stuck", "offline"
+# ... and the vision worker's (analytics.vision: its incident kinds and its silence alarm).
+CAMERA_ALARMS = frozenset({"stalled_vehicle", "wrong_way", "crash", "congestion",
+                           "camera_offline"})
+MAX_CAMERA_FRAMES = 6000  # rendered when the scenario compiles: about a minute's work
 
 
 class ScenarioError(ValueError):
@@ -208,6 +222,27 @@ class Action(_Model):
     rating: int | None = Field(None, ge=1, le=5)
 
 
+class CameraIncident(_Model):
+    """What a camera's street does at `at` (an offset from the scenario's start), rendered by
+    the camera simulator: a stalled vehicle, a wrong-way one, two vehicles stopping in a crash,
+    or congestion building up."""
+
+    at: Duration
+    kind: Literal["stalled", "wrong_way", "crash", "congestion"]
+    lasts: Duration = timedelta(minutes=4)
+
+
+class CameraScript(_Model):
+    """A city camera's frames from `from` to `until` (default: the end) at `fps`, its street's
+    traffic following the hour, with the incidents scripted on it."""
+
+    camera: str
+    from_: Duration = Field(timedelta(0), alias="from")
+    until: Duration | None = None
+    fps: float = Field(1.0, ge=0.2, le=5)
+    incidents: tuple[CameraIncident, ...] = ()  # a tuple: the script keys a cache
+
+
 EVENT_KINDS = ("ramp", "hold", "silence", "report", "action")
 
 
@@ -278,6 +313,7 @@ class CrossingSpec(_Model):
 class AlarmSpec(_Model):
     type: str
     sensor: str | None = None
+    camera: str | None = None
     ward: str | None = None
     min_severity: Severity | None = None
     within: Duration
@@ -295,6 +331,7 @@ class AlarmSpec(_Model):
 class NoAlarmSpec(_Model):
     type: str
     sensor: str | None = None
+    camera: str | None = None
     ward: str | None = None
     min_severity: Severity | None = None
     from_: Duration | None = Field(None, alias="from", description="Default: the start")
@@ -351,6 +388,7 @@ class Scenario(_Model):
                                       "background (default: the settings' sensor interval)")
     background: Background = Background()
     events: list[Step] = Field(default_factory=list)
+    cameras: list[CameraScript] = Field(default_factory=list)
     expectations: list[ExpectationSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -493,6 +531,7 @@ class _Checker:
     def __init__(self, s: Scenario, source: _Source, city: City, policy: Policy) -> None:
         self.s, self.source, self.city, self.policy = s, source, city, policy
         self.sensors = {site.id: site for site in city.sensors}
+        self.cameras = {site.id for site in city.cameras}
         self.wards = {w.slug: w for w in city.wards}
         self.problems: list[tuple[int, str]] = []
         self.first_report_line: dict[str, int] = {}
@@ -538,6 +577,7 @@ class _Checker:
                           f"end at {_offset(self.s.duration)}")
             getattr(self, f"_{step.kind}")(i, step, loc)
         self._lifecycles()
+        self._cameras()
         for j, spec in enumerate(self.s.expectations):
             getattr(self, f"_expect_{spec.kind}")(("expectations", j, spec.kind), spec.body)
         return self.problems
@@ -668,9 +708,43 @@ class _Checker:
             self.fail(loc + ("report",), f"no `respond` action answers report {spec.report} in "
                                          "the scenario")
 
+    def _cameras(self) -> None:
+        frames = 0
+        for i, script in enumerate(self.s.cameras):
+            loc = ("cameras", i)
+            if script.camera not in self.cameras:
+                self.fail(loc + ("camera",), _unknown("camera", script.camera, self.cameras))
+            until = self.s.duration if script.until is None else script.until
+            if until > self.s.duration:
+                self.fail(loc + ("until",), f"{_offset(until)} is after the scenario's end at "
+                                            f"{_offset(self.s.duration)}")
+            if script.from_ >= until:
+                self.fail(loc + ("from",), f"the span {_offset(script.from_)}–{_offset(until)} "
+                                           "is empty")
+            frames += max(0, int((min(until, self.s.duration) - script.from_).total_seconds()
+                                 * script.fps))
+            for j, incident in enumerate(script.incidents):
+                if not script.from_ <= incident.at < until:
+                    self.fail(loc + ("incidents", j, "at"),
+                              f"{_offset(incident.at)} is outside the camera's frames "
+                              f"({_offset(script.from_)}–{_offset(until)})")
+        if frames > MAX_CAMERA_FRAMES:
+            self.fail(("cameras",), f"{frames} frames to render, more than "
+                                    f"{MAX_CAMERA_FRAMES}: shorten the spans or lower the fps")
+
     def _alarm_source(self, loc: tuple, spec: AlarmSpec | NoAlarmSpec) -> None:
-        if spec.sensor is not None and spec.ward is not None:
-            self.fail(loc, "give a sensor or a ward, not both")
+        if sum(x is not None for x in (spec.sensor, spec.camera, spec.ward)) > 1:
+            self.fail(loc, "give a sensor, a camera or a ward, not more than one")
+            return
+        if spec.camera is not None:
+            if spec.camera not in self.cameras:
+                self.fail(loc + ("camera",), _unknown("camera", spec.camera, self.cameras))
+            elif spec.camera not in {c.camera for c in self.s.cameras}:
+                self.fail(loc + ("camera",), f"camera {spec.camera} sends no frames in this "
+                                             "scenario; script it under `cameras:`")
+            if spec.type not in CAMERA_ALARMS:
+                self.fail(loc + ("type",), f"a camera raises no {spec.type!r} alarm; it can "
+                                           f"raise {', '.join(sorted(CAMERA_ALARMS))}")
             return
         if spec.sensor is not None:
             if self.sensor(loc + ("sensor",), spec.sensor):
@@ -853,8 +927,32 @@ def compile_scenario(scenario: Scenario, settings: Settings) -> list[recording.E
             entries.append(recording.Entry(tp.CITIZEN_REPORTS, _citizen_report(s, city, step)))
         elif step.kind == "action":
             entries.append(recording.Entry(tp.REPORT_EVENTS, _report_event(s, i, step)))
+    for script in s.cameras:
+        until = s.duration if script.until is None else script.until
+        entries += camera_frames(s.seed, s.start, until, script)
     entries.sort(key=lambda e: e.event.ts)
     return entries
+
+
+@lru_cache(maxsize=8)
+def camera_frames(seed: int, start: datetime, until: timedelta, script: CameraScript
+                  ) -> tuple[recording.Entry, ...]:
+    """A camera's frames, rendered as the live simulator renders them (the same scene, traffic
+    by the hour), with its scripted incidents only. A pure function of its arguments, kept for
+    the next compile: rendering is most of a compile's time (tens of milliseconds a frame)."""
+    from simulators.camera_traffic import Incident  # rendering: only when frames are asked for
+    from simulators.cameras import CameraSim
+
+    site = next(c for c in load_city().cameras if c.id == script.camera)
+    sim = CameraSim(site, seed=seed, fps=script.fps, incidents_per_day=0, incidents=[
+        Incident(i.kind, (i.at - script.from_).total_seconds(), i.lasts.total_seconds())
+        for i in script.incidents])
+    first = start + script.from_
+    out = []
+    for k in range(int((until - script.from_).total_seconds() * script.fps)):
+        frame, jpeg, _ = sim.next_frame(first + timedelta(seconds=k / script.fps))
+        out.append(recording.Entry(tp.CAMERA_FRAMES, frame, jpeg))
+    return tuple(out)
 
 
 def resolved_expectations(scenario: Scenario) -> list[ex.Expectation]:
@@ -882,13 +980,15 @@ def resolved_expectations(scenario: Scenario) -> list[ex.Expectation]:
                     sensor_id=c.sensor, value=c.above if c.above is not None else c.below,
                     direction="above" if c.above is not None else "below",
                     unit=units[c.sensor])
-            out.append(ex.AlarmRaised(alarm_type=b.type, source_id=b.sensor, ward=b.ward,
+            out.append(ex.AlarmRaised(alarm_type=b.type, source_id=b.sensor or b.camera,
+                                      ward=b.ward,
                                       min_severity=b.min_severity,
                                       within_s=b.within.total_seconds(),
                                       since=s.start + (b.of or timedelta(0)), crossing=crossing,
                                       sources=b.sources))
         elif spec.kind == "no_alarm":
-            out.append(ex.NoAlarm(alarm_type=b.type, source_id=b.sensor, ward=b.ward,
+            out.append(ex.NoAlarm(alarm_type=b.type, source_id=b.sensor or b.camera,
+                                  ward=b.ward,
                                   min_severity=b.min_severity,
                                   from_at=s.start + (b.from_ or timedelta(0)),
                                   to_at=s.start + (b.to if b.to is not None else s.duration)))

@@ -65,6 +65,8 @@ class SensorSink:
         self.publisher = publisher
         self.clock = clock
         self.registry = registry
+        enlist = getattr(clock, "judge", None)  # a replay's clock: the end is judged, waited for
+        self.judged = enlist(WORKER_NAME) if enlist is not None else None
 
     def __call__(self, batch: list[Message]) -> None:
         readings = [m.event for m in batch if isinstance(m.event, SensorReading)]
@@ -78,9 +80,9 @@ class SensorSink:
     def tick(self, idle: bool) -> None:
         if not idle:
             return
-        if getattr(self.clock, "final", False):  # a replay's stream is all in and read
+        if self.judged is not None and self.clock.final:  # a replay's stream is all in, read
             self._publish(self.analytics.advance(self.clock.now()))
-            self.clock.judged.set()  # its alarms are on the broker
+            self.judged()  # its alarms are on the broker
             return
         speed = getattr(self.clock, "speed", 1.0)
         if speed == float("inf"):  # a replay as fast as it goes: only its end is judged

@@ -9,16 +9,27 @@ same events again, which persistence stores once.
 
 A frame that cannot be used (corrupt or cut-short JPEG, pixels that do not match its header) is
 dead-lettered with the reason and the other frames go on. A camera silent for longer than the
-policy allows raises a `camera_offline` alarm, cleared by its next frame. Each incident alarm
-carries an annotated snapshot of the frame that raised it (`ioc.vision.snapshots`).
+policy allows raises a `camera_offline` alarm, cleared by its next frame; a silence no one saw
+while it lasted (the worker was down, or a replay ran faster than any tick could look) raises
+and clears the same two alarms when the next frame shows the gap, so every speed of a replay
+gives the same alarms. Each incident alarm carries an annotated snapshot of the frame that
+raised it (`ioc.vision.snapshots`).
+
+In a replay (`cameras` given) only the recording's cameras are watched, each from its first
+frame in the recording (what came before is not known) and at the pace its frames were recorded
+(a frame archive keeps one every few seconds, whatever the live fps); silence is judged on the
+stream's clock: behind it by a lateness while it plays, and over the whole stream once it is
+all in, which the replay waits for (`StreamClock.judge`).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -64,20 +75,30 @@ class VisionSink:
                  clock: Clock, views: dict[str, CameraView] | None = None,
                  cameras: list[str] | None = None,
                  last_seen: dict[str, datetime] | None = None,
-                 offline: set[str] | None = None) -> None:
+                 offline: set[str] | None = None,
+                 intervals: Mapping[str, float | None] | None = None) -> None:
+        """`intervals`: seconds between a camera's frames where they are not the live
+        camera_fps (a replay's recording); its staleness and its tracker go by them."""
         self.settings = settings
         self.detector = detector
         self.publisher = publisher
         self.clock = clock
         self.views = views or {}
         self.pipelines: dict[str, CameraPipeline] = {}
-        self.stale_after = status.camera_stale_after(load_policy(), settings.camera_fps,
+        policy = load_policy()
+        self.stale_after = status.camera_stale_after(policy, settings.camera_fps,
                                                      settings.scenario_speed)
+        self.fps = {cid: 1 / gap for cid, gap in (intervals or {}).items() if gap and gap > 0}
+        self.stale = {cid: status.camera_stale_after(policy, fps, 1.0)
+                      for cid, fps in self.fps.items()}
         # Cameras watched for silence: the city's, and any that ever sent a frame.
         self.last_seen: dict[str, datetime | None] = dict.fromkeys(cameras or [])
         self.last_seen.update(last_seen or {})
         self.offline: set[str] = set(offline or ())
         self.started = clock.now()
+        self.published: Counter = Counter()  # by topic name, once on the broker (a replay waits)
+        enlist = getattr(clock, "judge", None)  # a replay's clock: the end is judged, waited for
+        self._judged = enlist(WORKER_NAME) if enlist is not None else None
 
     # -- frames ------------------------------------------------------------------------------
 
@@ -108,6 +129,7 @@ class VisionSink:
         for topic, event, payload in out:
             self.publisher.publish(topic, event, payload=payload)
         self.publisher.flush(PUBLISH_TIMEOUT_S)  # raises if a send failed: nothing committed
+        self.published.update(topic.name for topic, _, _ in out)
 
     def _frame(self, f: _Frame, detections) -> list[tuple[tp.Topic, ev.Event, bytes | None]]:
         e: ev.CameraFrame = f.message.event
@@ -115,7 +137,8 @@ class VisionSink:
         if pipe is None or (pipe.width, pipe.height) != (e.width, e.height):
             pipe = self.pipelines[e.camera_id] = CameraPipeline(
                 e.camera_id, e.width, e.height, self.views.get(e.camera_id),
-                window_s=self.settings.vision_window_s, fps_hint=self.settings.camera_fps or None)
+                window_s=self.settings.vision_window_s,
+                fps_hint=self.fps.get(e.camera_id, self.settings.camera_fps) or None)
         if pipe.last_ts is not None and e.ts <= pipe.last_ts:
             return []  # a frame replayed after a restart, or out of order: already counted
         result = pipe.frame(e.ts, detections)
@@ -127,13 +150,36 @@ class VisionSink:
         out += [(tp.TRAFFIC_METRICS, metric, None) for metric in result.metrics]
         for change in result.changes:
             out += self._incident(change, f, result.boxes)
-        self.last_seen[e.camera_id] = max(e.ts, self.last_seen.get(e.camera_id) or e.ts)
-        if e.camera_id in self.offline:
-            self.offline.discard(e.camera_id)
-            out.append((tp.ALERTS, self._alarm(e.camera_id, OFFLINE, ev.AlarmAction.CLEAR,
-                                               e.ts, f"{e.camera_id}|offline|clear|{e.ts}",
-                                               "Camera gửi hình trở lại / Frames again"), None))
+        return out + [(tp.ALERTS, alarm, None) for alarm in self._seen(e.camera_id, e.ts)]
+
+    def _seen(self, camera_id: str, ts: datetime) -> list[ev.Alarm]:
+        """A frame at `ts`: the camera is live. A gap past its stale limit that no tick saw
+        while it lasted raises now what the tick would have raised, then clears it."""
+        out = []
+        if camera_id in self.last_seen and camera_id not in self.offline:
+            since = self.last_seen[camera_id] or self.started
+            if ts - since > self._stale_after(camera_id):
+                self.offline.add(camera_id)
+                out.append(self._offline(camera_id, since))
+        self.last_seen[camera_id] = max(ts, self.last_seen.get(camera_id) or ts)
+        if camera_id in self.offline:
+            self.offline.discard(camera_id)
+            out.append(self._alarm(camera_id, OFFLINE, ev.AlarmAction.CLEAR, ts,
+                                   f"{camera_id}|offline|clear|{ts}",
+                                   "Camera gửi hình trở lại / Frames again"))
         return out
+
+    def _stale_after(self, camera_id: str) -> timedelta:
+        return self.stale.get(camera_id, self.stale_after)
+
+    def _offline(self, camera_id: str, since: datetime) -> ev.Alarm:
+        """The offline alarm of a camera silent since `since`, stamped when it became overdue;
+        its id is the camera and `since`, so the tick and `_seen` raise the same event."""
+        return self._alarm(
+            camera_id, OFFLINE, ev.AlarmAction.RAISE, since + self._stale_after(camera_id),
+            f"{camera_id}|offline|{since.isoformat()}",
+            f"Camera không gửi hình từ {since:%H:%M:%S} UTC / No frames since then",
+            severity=ev.Severity.MEDIUM)
 
     def _incident(self, change: IncidentChange, f: _Frame, boxes: list[TrackedBox]):
         i = change.incident
@@ -176,25 +222,32 @@ class VisionSink:
     # -- silence -----------------------------------------------------------------------------
 
     def tick(self, idle: bool) -> None:
-        """Once caught up: cameras silent for longer than the policy allows are offline."""
+        """Once caught up: cameras silent for longer than the policy allows are offline. On a
+        replay's clock, up to where it lets silence be judged (`silence_horizon`), and once
+        the stream is final the end is judged and the replay told so."""
         if not idle:
             return
-        now = self.clock.now()
+        final = self._judged is not None and getattr(self.clock, "final", False)
+        horizon = getattr(self.clock, "silence_horizon", None)
+        now = horizon() if horizon is not None else self.clock.now()
+        if now is not None:
+            self._judge(now)
+        if final:
+            self._judged()  # its alarms are on the broker
+
+    def _judge(self, now: datetime) -> None:
         alarms = []
         for camera_id, seen in self.last_seen.items():
             since = seen or self.started
-            if camera_id in self.offline or now - since <= self.stale_after:
+            if camera_id in self.offline or now - since <= self._stale_after(camera_id):
                 continue
             self.offline.add(camera_id)
-            alarms.append(self._alarm(
-                camera_id, OFFLINE, ev.AlarmAction.RAISE, since + self.stale_after,
-                f"{camera_id}|offline|{since.isoformat()}",
-                f"Camera không gửi hình từ {since:%H:%M:%S} UTC / No frames since then",
-                severity=ev.Severity.MEDIUM))
+            alarms.append(self._offline(camera_id, since))
         for alarm in alarms:
             self.publisher.publish(tp.ALERTS, alarm)
         if alarms:
             self.publisher.flush(PUBLISH_TIMEOUT_S)
+            self.published.update(tp.ALERTS.name for _ in alarms)
             logger.warning("cameras offline", extra={"cameras": [a.source_id for a in alarms]})
 
 
@@ -222,17 +275,22 @@ def restore(settings: Settings) -> tuple[dict[str, datetime], set[str]]:
 
 
 def make_worker(settings: Settings, publisher: Publisher | None = None,
-                clock: Clock | None = None, detector: Detector | None = None) -> Worker:
+                clock: Clock | None = None, detector: Detector | None = None,
+                cameras: Mapping[str, float | None] | None = None) -> Worker:
+    """`cameras`: a replay's, each with the seconds between its recorded frames (None:
+    unknown); each is watched for silence from its first frame, and no other camera is.
+    Live: the simulated city's cameras, from the start, and any that sends a frame."""
     from analytics.vision.cli import load_detector
     from ioc.camera_views import load_views
     from ioc.city import load_city
 
     detector = detector or load_detector(settings)  # ModelError names the file, before polling
     seen, offline = restore(settings)
-    cameras = [c.id for c in load_city().cameras[:settings.cameras]] if settings.simulate else []
+    watched = ([c.id for c in load_city().cameras[:settings.cameras]]
+               if settings.simulate and cameras is None else [])
     publisher = publisher or Publisher(settings)
     sink = VisionSink(settings, detector, publisher, clock or settings.clock(), load_views(),
-                      cameras, seen, offline)
+                      watched, seen, offline, intervals=cameras)
     logger.info("vision worker ready", extra={"model": detector.label, "classes": CLASSES,
                                               "cameras": len(sink.last_seen)})
     return Worker(settings, WORKER_NAME, [tp.CAMERA_FRAMES], sink, publisher=publisher,

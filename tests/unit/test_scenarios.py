@@ -80,6 +80,30 @@ def raised_alarms(s: sf.Scenario, entries) -> list[ex.AlarmOutcome]:
             for a in alarms if a.action is AlarmAction.RAISE]
 
 
+def camera_alarms(s: sf.Scenario, entries) -> list[ex.AlarmOutcome]:
+    """The compiled frames through the shipped detector and each camera's pipeline (tracker,
+    windows, incident rules), in frame order: what the vision worker does with them."""
+    frames = [e for e in entries if e.topic is tp.CAMERA_FRAMES]
+    if not frames:
+        return []
+    from analytics.vision.detector import Detector, decode_jpeg
+    from analytics.vision.pipeline import CameraPipeline
+    from analytics.vision.worker import SEVERITY
+    from ioc.camera_views import load_views
+
+    detector, views, pipes, alarms = Detector(), load_views(), {}, []
+    fps = {c.camera: c.fps for c in s.cameras}
+    for e in sorted(frames, key=lambda e: (e.event.camera_id, e.event.ts)):
+        f = e.event
+        pipe = pipes.get(f.camera_id) or pipes.setdefault(f.camera_id, CameraPipeline(
+            f.camera_id, f.width, f.height, views.get(f.camera_id), fps_hint=fps[f.camera_id]))
+        out = pipe.frame(f.ts, detector.detect([decode_jpeg(e.jpeg)])[0])
+        alarms += [ex.AlarmOutcome(f.camera_id, c.incident.kind.value,
+                                   SEVERITY[c.incident.kind], c.at, None)
+                   for c in out.changes if c.action is AlarmAction.RAISE]
+    return alarms
+
+
 def report_outcomes(s: sf.Scenario, entries) -> tuple[dict[str, ex.ReportOutcome], list]:
     """The scripted reports triaged by the model, their actions folded by the lifecycle, their
     SLA by ioc.sla; and the facts the report KPIs need."""
@@ -118,7 +142,8 @@ def outputs_of(name: str) -> ex.Outputs:
             readings[e.event.sensor_id].append((e.event.ts, e.event.value))
     end = s.end
     values = kpis.report_kpis(facts, end, end - timedelta(hours=24), kpis.local_day_start(end))
-    return ex.Outputs(end_at=end, reports=reports, alarms=raised_alarms(s, entries),
+    return ex.Outputs(end_at=end, reports=reports,
+                      alarms=raised_alarms(s, entries) + camera_alarms(s, entries),
                       readings=dict(readings), kpis={k.key: k.value for k in values})
 
 
@@ -320,6 +345,23 @@ BROKEN = [  # (replace, with, the line the error names holds this, what the mess
      "kpi:", "expectations[0].kpi.key: unknown KPI 'breaches'"),
     ("name: broken", "name: other", "name: other",
      "name: 'other' must match the file name 'broken'"),
+    ("expectations:\n", "cameras:\n  - {camera: cam-99, fps: 1}\nexpectations:\n", "cam-99",
+     "cameras[0].camera: unknown camera 'cam-99'"),
+    ("expectations:\n", "cameras:\n  - camera: cam-03\n    from: 10m\n    until: 20m\n"
+     "    incidents: [{at: 25m, kind: crash}]\nexpectations:\n", "at: 25m",
+     "cameras[0].incidents[0].at: 25m is outside the camera's frames (10m–20m)"),
+    ("expectations:\n", "cameras:\n  - {camera: cam-03, until: 2h}\nexpectations:\n",
+     "until: 2h", "cameras[0].until: 2h is after the scenario's end at 1h"),
+    ("expectations:\n", "cameras:\n  - {camera: cam-03, fps: 5}\nexpectations:\n",
+     "cameras:", "18000 frames to render, more than 6000"),
+    ("expectations:\n", "cameras:\n  - camera: cam-03\n    incidents: [{at: 5m, kind: fire}]"
+     "\nexpectations:\n", "kind: fire", "cameras[0].incidents[0].kind: Input should be"),
+    ("  - triage: {report: R1, urgency: urgent}",
+     "  - alarm: {type: stalled_vehicle, camera: cam-03, within: 3m}", "camera: cam-03",
+     "expectations[0].alarm.camera: camera cam-03 sends no frames in this scenario"),
+    ("  - triage: {report: R1, urgency: urgent}",
+     "  - alarm: {type: water_level, camera: cam-03, sensor: wl-suoiret-1, within: 3m}",
+     "camera: cam-03", "give a sensor, a camera or a ward, not more than one"),
 ]
 
 
@@ -520,3 +562,10 @@ def test_expectations_read_back_from_a_manifests_json_check_the_same():
     assert ex.check(raw, outputs) == ex.check(sf.resolved_expectations(s), outputs)
     with pytest.raises(ValueError):
         ex.parse([{"kind": "alarm", "alarm_type": "offline"}])
+
+
+def test_the_camera_alarms_a_scenario_may_expect_are_the_vision_workers():
+    from analytics.vision.incidents import IncidentKind
+    from analytics.vision.worker import OFFLINE as CAMERA_OFFLINE
+
+    assert sf.CAMERA_ALARMS == {k.value for k in IncidentKind} | {CAMERA_OFFLINE}
