@@ -499,7 +499,11 @@ def _replay_prepare(settings: Settings, intervals: dict[str, float]) -> None:
 
 def _kpis_at(settings: Settings, at) -> dict:
     """The KPIs as the API computes them, on the replay's schema, at the stream's end."""
-    from fastapi.testclient import TestClient
+    import warnings
+
+    with warnings.catch_warnings():  # Starlette's test client warns of httpx: not the user's
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
 
     from ioc.api.main import create_app
     from ioc.clock import FakeClock
