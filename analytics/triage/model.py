@@ -7,6 +7,14 @@ same answer (a quarter of reports are typed without diacritics). Two linear mode
 multinomial logistic regression for the category and a class-weighted binary one for urgency,
 whose threshold is set low on purpose because a missed urgent report is the worst error.
 
+Next to the n-grams, a few *phrase groups* (`data/phrases.json`): how long a problem has lasted
+("mấy năm nay", "for months"), whether it is happening now ("sáng nay", "still rising"), people
+in danger, health threats, water measured against the body or the house. Each group is one
+feature, its value the (sublinear) count of the group's phrases in the report, so what training
+text teaches about some of a group's phrases carries to all of them: real residents say "hơn một
+năm nay" where the training text said "mấy năm nay". A group that moves a decision shows the
+phrase it matched as a cue, like any other word n-gram.
+
 The vocabularies and IDF weights come from scikit-learn's `TfidfVectorizer` at training time;
 prediction recomputes the same vectors with a per-word cache (character n-grams never cross a
 space, so a word's n-grams can be looked up once) and one sparse product. `tests/unit/
@@ -37,6 +45,7 @@ METRICS_PATH = MODEL_DIR / "metrics.json"
 TOKEN_PATTERN = r"(?u)\b\w+\b"  # one-letter tokens count too: "k" (không), "ô" (umbrella)
 TOKEN_RE = re.compile(TOKEN_PATTERN)
 MAX_CUES = 5
+PHRASES_PATH = Path(__file__).resolve().parent / "data" / "phrases.json"
 # Function words never stand alone as a cue, nor start or end one ("to the" says nothing).
 # Vietnamese ones are matched with their diacritics ("ở" at, not "ổ" hole) and, in text typed
 # without diacritics, by their stripped form.
@@ -92,6 +101,9 @@ class TriageParams:
     urgent_weight: float = 0.0  # 0: balanced class weights
     generated_weight: float = 0.1  # a generated report counts this much of a hand-written one
     override_weight: float = 3.0  # an operator's correction counts as this many hand-written ones
+    phrase_scale: float = 1.0  # a phrase group's feature value per (sublinear) match; 0: none
+    # The category reads the word n-grams only (False) or the character n-grams too (True).
+    category_chars: bool = False
     random_state: int = 0
 
     def to_dict(self) -> dict:
@@ -115,15 +127,43 @@ class TriageResult:
                 "cues": list(self.cues)}
 
 
+@dataclass(frozen=True)
+class PhraseGroup:
+    """Phrases that say one thing about a report ("it has lasted for months"), in `canonical`
+    form, and what they say (shown nowhere; for the reader of `data/phrases.json`)."""
+
+    name: str
+    says: str
+    phrases: tuple[str, ...]
+
+
+def read_phrases(path: Path | str = PHRASES_PATH) -> tuple[PhraseGroup, ...]:
+    """The phrase groups of `data/phrases.json`; each phrase is `canonical`ised, so it may be
+    written with or without diacritics. A bad file raises ValueError naming the group."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    groups = []
+    for name, g in data["groups"].items():
+        phrases = tuple(dict.fromkeys(" ".join(TOKEN_RE.findall(canonical(p)))
+                                      for p in g.get("phrases", ())))
+        if not g.get("says") or not phrases or "" in phrases:
+            raise ValueError(f"{path}: group {name!r} needs a 'says' and non-empty phrases")
+        groups.append(PhraseGroup(name, g["says"], phrases))
+    return tuple(groups)
+
+
 class Features:
-    """TF-IDF word + char_wb n-grams over `canonical` text, each block L2-normalised."""
+    """TF-IDF word + char_wb n-grams over `canonical` text, each block L2-normalised, then one
+    column per phrase group: `phrase_scale` x (1 + ln matches), not normalised."""
 
     def __init__(self, word_terms: list[str], word_idf: np.ndarray, char_terms: list[str],
                  char_idf: np.ndarray, word_ngrams: tuple[int, int],
-                 char_ngrams: tuple[int, int]) -> None:
+                 char_ngrams: tuple[int, int], phrase_groups: Sequence[PhraseGroup] = (),
+                 phrase_scale: float = 1.0) -> None:
         self.word_terms, self.char_terms = list(word_terms), list(char_terms)
         self.word_ngrams, self.char_ngrams = tuple(word_ngrams), tuple(char_ngrams)
-        self.idf = np.concatenate([word_idf, char_idf]).astype(np.float64)
+        self.phrase_groups = tuple(phrase_groups) if phrase_scale > 0 else ()
+        self.idf = np.concatenate([word_idf, char_idf, np.full(len(self.phrase_groups),
+                                                               float(phrase_scale))])
         self._setup()
 
     @property
@@ -131,20 +171,37 @@ class Features:
         return len(self.word_terms)
 
     @property
-    def n_features(self) -> int:
+    def n_tfidf(self) -> int:
+        """Word and character n-gram columns; the phrase groups' come after them."""
         return len(self.word_terms) + len(self.char_terms)
 
+    @property
+    def n_features(self) -> int:
+        return self.n_tfidf + len(self.phrase_groups)
+
     def _setup(self) -> None:
+        self.__dict__.setdefault("phrase_groups", ())  # a model saved before phrase groups
         self._word_vocab = {t: i for i, t in enumerate(self.word_terms)}
         n_word = len(self.word_terms)
         self._char_vocab = {t: n_word + i for i, t in enumerate(self.char_terms)}
+        self._phrase_vocab: dict[str, list[int]] = {}
+        for g, group in enumerate(self.phrase_groups):
+            for phrase in group.phrases:
+                self._phrase_vocab.setdefault(phrase, []).append(self.n_tfidf + g)
+        self._phrase_max_n = max((p.count(" ") + 1 for p in self._phrase_vocab), default=0)
         self._cache: dict[str, tuple[tuple[str, ...], list[int]]] = {}
         self._span_cache: dict[str, tuple[tuple[str, int, int], ...]] = {}
         self.term_tokens = [tuple(t.split(" ")) for t in self.word_terms]
+        # A phrase group's column -> its phrases as token tuples, longest first (the cue shown
+        # is the longest phrase of the group found in the report).
+        self.group_tokens = {self.n_tfidf + g: sorted((tuple(p.split(" ")) for p in
+                                                       group.phrases), key=len, reverse=True)
+                             for g, group in enumerate(self.phrase_groups)}
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        for key in ("_word_vocab", "_char_vocab", "_cache", "_span_cache", "term_tokens"):
+        for key in ("_word_vocab", "_char_vocab", "_phrase_vocab", "_phrase_max_n", "_cache",
+                    "_span_cache", "term_tokens", "group_tokens"):
             state.pop(key, None)
         return state
 
@@ -153,7 +210,8 @@ class Features:
         self._setup()
 
     @classmethod
-    def fit(cls, canonical_texts: Sequence[str], params: TriageParams) -> Features:
+    def fit(cls, canonical_texts: Sequence[str], params: TriageParams,
+            phrase_groups: Sequence[PhraseGroup] = ()) -> Features:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         word = TfidfVectorizer(**_vectorizer_args("word", params.word_ngrams, params.min_df,
@@ -163,7 +221,7 @@ class Features:
         word.fit(canonical_texts)
         char.fit(canonical_texts)
         return cls(_terms(word), word.idf_, _terms(char), char.idf_, params.word_ngrams,
-                   params.char_ngrams)
+                   params.char_ngrams, phrase_groups, params.phrase_scale)
 
     def sklearn_vectorizers(self):
         """Equivalent scikit-learn vectorizers (the reference, and the raw rate in the bench)."""
@@ -172,14 +230,14 @@ class Features:
         out = []
         for analyzer, terms, idf, ngrams in (
             ("word", self.word_terms, self.idf[: self.n_word], self.word_ngrams),
-            ("char_wb", self.char_terms, self.idf[self.n_word:], self.char_ngrams),
+            ("char_wb", self.char_terms, self.idf[self.n_word:self.n_tfidf], self.char_ngrams),
         ):
             vec = TfidfVectorizer(**_vectorizer_args(analyzer, ngrams, 1, None),
                                   vocabulary={t: i for i, t in enumerate(terms)})
             vec.fit([""] if analyzer == "word" else [" "])  # a fixed vocabulary; idf set below
             vec.idf_ = idf
             out.append(vec)
-        return out
+        return out  # (the phrase-group columns have no scikit-learn equivalent)
 
     def _word(self, word: str) -> tuple[tuple[str, ...], list[int]]:
         """A lowercased whitespace-delimited word -> (its tokens, its char n-gram feature ids)."""
@@ -225,7 +283,8 @@ class Features:
 
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         lo, hi = self.word_ngrams
-        vocab = self._word_vocab
+        vocab, phrases = self._word_vocab, self._phrase_vocab
+        top = max(hi, self._phrase_max_n)
         indices: list[int] = []
         indptr = [0]
         for text in texts:
@@ -235,11 +294,17 @@ class Features:
                 tokens.extend(toks)
                 indices.extend(char_ids)
             n_tok = len(tokens)
-            for n in range(lo, hi + 1):
+            for n in range(min(lo, 1), top + 1):
                 for i in range(n_tok - n + 1):
-                    j = vocab.get(" ".join(tokens[i:i + n]) if n > 1 else tokens[i])
-                    if j is not None:
-                        indices.append(j)
+                    gram = " ".join(tokens[i:i + n]) if n > 1 else tokens[i]
+                    if lo <= n <= hi:
+                        j = vocab.get(gram)
+                        if j is not None:
+                            indices.append(j)
+                    if phrases:
+                        groups = phrases.get(gram)
+                        if groups is not None:
+                            indices.extend(groups)
             indptr.append(len(indices))
         n_docs = len(indptr) - 1
         x = sparse.csr_matrix(
@@ -249,10 +314,11 @@ class Features:
         x.data = (1.0 + np.log(x.data)) * self.idf[x.indices]  # sublinear tf x idf
         rows = np.repeat(np.arange(n_docs), np.diff(x.indptr))
         is_word = x.indices < self.n_word
+        is_char = ~is_word & (x.indices < self.n_tfidf)
         squares = x.data * x.data
         word_norm = np.sqrt(np.bincount(rows[is_word], squares[is_word], minlength=n_docs))
-        char_norm = np.sqrt(np.bincount(rows[~is_word], squares[~is_word], minlength=n_docs))
-        norm = np.where(is_word, word_norm[rows], char_norm[rows])
+        char_norm = np.sqrt(np.bincount(rows[is_char], squares[is_char], minlength=n_docs))
+        norm = np.where(is_word, word_norm[rows], np.where(is_char, char_norm[rows], 1.0))
         x.data /= np.where(norm > 0, norm, 1.0)
         return x
 
@@ -370,7 +436,8 @@ class TriageModel:
         contributions) by category, the same by urgency), as lists to slice per report."""
         n = x.shape[0]
         rows = np.repeat(np.arange(n), np.diff(x.indptr))
-        is_word = x.indices < self.features.n_word
+        f = self.features
+        is_word = (x.indices < f.n_word) | (x.indices >= f.n_tfidf)  # words and phrase groups
         ids, vals, rows = x.indices[is_word], x.data[is_word], rows[is_word]
         ptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))]).tolist()
         ranked = []
@@ -398,6 +465,7 @@ class TriageModel:
                 spans.append((m.start() + a, m.start() + b))
         tokens = tuple(found)
         term_tokens = self.features.term_tokens
+        group_tokens = self.features.group_tokens
         phrases: list[str] = []
         seen: set[str] = set()
         shown: list[tuple[int, int]] = []
@@ -407,14 +475,21 @@ class TriageModel:
             for j, c in zip(ids[:6], contrib[:6], strict=False):
                 if c <= 0:
                     break
-                term = term_tokens[j]
-                if len(term) == 1:
+                if j in group_tokens:  # a phrase group: the longest of its phrases found
+                    term = next((p for p in group_tokens[j] if _find(tokens, p) is not None),
+                                None)
+                    if term is None:
+                        continue
+                else:
+                    term = term_tokens[j]
+                if len(term) == 1 and j not in group_tokens:
                     # A lone syllable says less than the phrase it sits in ("nạn" vs "tai
                     # nạn"): widen it to the strongest helpful bigram around it, if any.
                     if bigrams is None:  # among the strongest 24 only: enough, and cheap
                         bigrams = [term_tokens[k] for k, ck in zip(ids[:24], contrib[:24],
                                                                    strict=False)
-                                   if ck > 0 and len(term_tokens[k]) == 2]
+                                   if ck > 0 and k not in group_tokens
+                                   and len(term_tokens[k]) == 2]
                     term = next((bg for bg in bigrams if term[0] in bg), term)
                 at = _find(tokens, term)
                 if at is None:
@@ -531,8 +606,12 @@ def fit_urgency(x: sparse.csr_matrix, urgent: Sequence[bool], c: float, urgent_w
 
 def assemble(features: Features, category_lr, urgency_lr, departments: dict[str, str],
              params: TriageParams) -> TriageModel:
-    """The two fitted regressions as one weight matrix (the last column is urgency)."""
-    weights = np.hstack([category_lr.coef_.T, urgency_lr.coef_.T]).astype(np.float32)
+    """The two fitted regressions as one weight matrix (the last column is urgency). The
+    category may have read fewer columns than urgency (not the phrase groups): its weights
+    for the others are 0."""
+    cat = category_lr.coef_.T
+    cat = np.vstack([cat, np.zeros((features.n_features - cat.shape[0], cat.shape[1]))])
+    weights = np.hstack([cat, urgency_lr.coef_.T]).astype(np.float32)
     bias = np.concatenate([category_lr.intercept_, urgency_lr.intercept_]).astype(np.float64)
     classes = tuple(str(c) for c in category_lr.classes_)
     return TriageModel(features=features, categories=classes,

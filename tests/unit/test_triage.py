@@ -84,8 +84,10 @@ def test_the_fast_features_equal_scikit_learns(model):
     canon = [canonical(t) for t in texts]
     reference = sparse.hstack([word.transform(canon), char.transform(canon)]).tocsr()
     fast = model.features.transform(texts)
-    assert fast.shape == reference.shape
-    assert abs(fast - reference).max() < 1e-9
+    # The n-gram columns are scikit-learn's; the phrase groups' come after them.
+    assert fast.shape == (len(texts), model.features.n_features)
+    assert fast.shape[1] - reference.shape[1] == len(model.features.phrase_groups)
+    assert abs(fast[:, :model.features.n_tfidf] - reference).max() < 1e-9
 
 
 def test_classify_file_round_trip(model, tmp_path):

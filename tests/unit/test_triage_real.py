@@ -31,7 +31,7 @@ from ioc.text import strip_diacritics
 
 # The committed model's urgent recall on the frozen real test part, as recorded in the model
 # card (as written, and with diacritics stripped). A retrained model must not fall below them.
-RECORDED_RECALL = {"as written": 0.9524, "stripped": 0.9524}
+RECORDED_RECALL = {"as written": 0.9643, "stripped": 0.9643}
 
 
 @pytest.fixture(scope="module")
