@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import cv2
 import numpy as np
 import pytest
+from fakes import FakePublisher
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -155,21 +156,6 @@ def test_silence_is_judged_behind_the_stream_until_it_is_final(speed, behind_s):
 
 # -- a camera's silence in a replay -------------------------------------------------------------
 
-class Publisher:
-    def __init__(self) -> None:
-        self.sent: list[tuple[tp.Topic, ev.Event]] = []
-
-    def publish(self, topic, event, payload=None) -> None:
-        self.sent.append((topic, event))
-
-    def flush(self, timeout_s=None) -> None:
-        pass
-
-    def alarms(self) -> list[tuple]:
-        return [(e.event_id, e.ts, e.source_id, e.action.value) for t, e in self.sent
-                if t is tp.ALERTS]
-
-
 class Detector:
     label = "stub"
 
@@ -187,7 +173,7 @@ def message(camera_id: str, seq: int, at: datetime) -> Message:
 def replayed(speed: float | None, stream: list[Message], end: datetime) -> list[tuple]:
     """The camera alarms of a replay of `stream` at `speed`, a tick after every frame."""
     clock = StreamClock(T0, Pacer(T0, speed))
-    publisher = Publisher()
+    publisher = FakePublisher()
     intervals = {"cam-01": 5.0, "cam-02": 30.0, "cam-03": 5.0}  # as recorded; live fps is 1
     # As make_worker builds it for a replay: no camera watched before its first frame.
     sink = VisionSink(Settings(camera_fps=1.0), Detector(), publisher, clock,
@@ -200,7 +186,8 @@ def replayed(speed: float | None, stream: list[Message], end: datetime) -> list[
     clock.final = True
     sink.tick(True)
     assert clock.wait_judged(0) == []  # the vision rule enlisted and judged the end
-    return publisher.alarms()
+    return [(e.event_id, e.ts, e.source_id, e.action.value) for t, e in publisher.sent
+            if t is tp.ALERTS]
 
 
 def test_a_gap_in_a_cameras_frames_gives_the_same_alarms_at_every_speed():

@@ -63,8 +63,13 @@ def test_clear_reports_get_the_obvious_answer(model):
     assert (light.category, light.urgency) == ("street_light", Urgency.NORMAL)
 
 
+# The last two: a phrase group (health, since last night) moves the decision, its phrase the cue.
+GROUPED = "Từ tối qua nước máy có mùi lạ, cả nhà không dám dùng, con tôi bị buồn nôn"
+
+
 @pytest.mark.parametrize("text", EXAMPLES + [strip_diacritics(EXAMPLES[0]),
-                                             "A big tree fell across the road, a man is hurt!"])
+                                             "A big tree fell across the road, a man is hurt!",
+                                             GROUPED, strip_diacritics(GROUPED)])
 def test_cues_are_whole_words_of_the_text(model, text):
     result = model.predict_one(text)
     assert result.cues

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import cv2
 import numpy as np
+from fakes import FakePublisher
 
 from analytics.vision.detector import EMPTY
 from analytics.vision.worker import VisionSink
@@ -18,17 +19,6 @@ from ioc.config import Settings
 from ioc.worker import Message
 
 T0 = datetime(2026, 9, 12, 3, 0, tzinfo=UTC)
-
-
-class Publisher:
-    def __init__(self) -> None:
-        self.sent: list[tuple[tp.Topic, ev.Event]] = []
-
-    def publish(self, topic, event, payload=None) -> None:
-        self.sent.append((topic, event))
-
-    def flush(self, timeout_s=None) -> None:
-        pass
 
 
 class Detector:
@@ -46,8 +36,8 @@ def frame(camera_id: str, seq: int, at: datetime, jpeg: bytes | None = None) -> 
     return Message(tp.CAMERA_FRAMES, event, jpeg, 0, seq, 0)
 
 
-def sink(clock: FakeClock) -> tuple[VisionSink, Publisher]:
-    publisher = Publisher()
+def sink(clock: FakeClock) -> tuple[VisionSink, FakePublisher]:
+    publisher = FakePublisher()
     return VisionSink(Settings(camera_fps=1.0), Detector(), publisher, clock,
                       cameras=["cam-01", "cam-02"]), publisher
 
