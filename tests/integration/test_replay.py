@@ -1,6 +1,7 @@
-"""Replay through the real pipeline (broker, PostgreSQL, triage, sensors, persistence): the same
-recording gives the same digest at 1x, 10x and as fast as it goes, and a recording made from a
-replay's own stored streams replays to the same outputs (record -> replay round trip)."""
+"""Replay through the real pipeline (broker, PostgreSQL, triage, sensors, vision, persistence):
+the same recording, camera frames and all, gives the same digest at 1x, 10x and as fast as it
+goes, and a recording made from a replay's own stored streams replays to the same outputs
+(record -> replay round trip)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ import pytest
 from ioc import recording
 from ioc import replay as rp
 from ioc import topics as tp
+from ioc.city import load_city
 from ioc.cli import _kpis_at, _replay_prepare, _replay_workers
 from ioc.db import export
 from ioc.db.session import connect
 from ioc.events import CitizenReport, SensorKind, SensorReading
+from simulators.cameras import CameraSim
 
 pytestmark = pytest.mark.integration
 
@@ -45,6 +48,18 @@ def inputs() -> list[recording.Entry]:
     return entries
 
 
+def camera_frames() -> list[recording.Entry]:
+    """Two cameras, a frame every 5 s: what the vision worker makes of them joins the digest."""
+    entries = []
+    for index in (0, 1):
+        sim = CameraSim(load_city().cameras[index], seed=5, fps=0.2, warm_up_s=20,
+                        incidents_per_day=0)
+        for t in range(0, SECONDS, 5):
+            frame, jpeg, _ = sim.next_frame(T0 + timedelta(seconds=t))
+            entries.append(recording.Entry(tp.CAMERA_FRAMES, frame, jpeg))
+    return entries
+
+
 def replay(path, settings, speed):
     return rp.run(path, settings, _replay_workers(), speed, tag=uuid.uuid4().hex[:8],
                   prepare=_replay_prepare, kpis_at=_kpis_at)
@@ -52,9 +67,11 @@ def replay(path, settings, speed):
 
 def test_the_same_recording_gives_the_same_digest_at_every_speed(settings, tmp_path):
     path = tmp_path / "r.zip"
-    recording.write(path, inputs(), source="test")
+    recording.write(path, inputs() + camera_frames(), source="test")
     fastest = replay(path, settings, None)
     made = fastest.outputs
+    assert {d["camera_id"]: d["frames"] for d in made["detections"]} == {
+        c.id: SECONDS // 5 for c in load_city().cameras[:2]}
     assert {t["report_id"] for t in made["triage"]} == {"R-replay0", "R-replay1"}
     raised = {(a["source_id"], a["alarm_type"]) for a in made["alarms"]}
     assert ("wl-suoiret-1", "water_level") in raised  # past 1.2 m for more than a minute
