@@ -11,6 +11,25 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
+# A rule takes a missing event for silence only this far behind the clock, for what is sent but
+# not yet read: 30 s, or 5 s of wall time on a faster clock (at 30x a hiccup of a second is 30 s).
+LATENESS = timedelta(seconds=30)
+LATENESS_WALL = timedelta(seconds=5)
+
+
+def lateness(speed: float) -> timedelta:
+    return max(LATENESS, LATENESS_WALL * speed)
+
+
+def silence_horizon(clock: Clock) -> datetime | None:
+    """Up to when a rule may take a missing event for silence now. A clock may say so itself (a
+    replay's does: nothing before the end when it runs as fast as it goes)."""
+    own = getattr(clock, "silence_horizon", None)
+    if own is not None:
+        return own()
+    return clock.now() - lateness(getattr(clock, "speed", 1.0))
+
+
 class WallClock:
     def now(self) -> datetime:
         return datetime.now(UTC)

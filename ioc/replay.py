@@ -40,6 +40,7 @@ from psycopg.rows import dict_row
 from ioc import alarms as al
 from ioc import recording
 from ioc import topics as tp
+from ioc.clock import lateness
 from ioc.config import Settings
 from ioc.kafka import Publisher
 from ioc.worker import Worker
@@ -50,8 +51,6 @@ SETTLE_S = 1.5  # outputs unchanged this long (wall) after the last input: the p
 DRAIN_TIMEOUT_S = 300
 # Before the end, silence is judged only this far behind the stream: 30 s, or 5 s of wall time
 # at the replay's pace (what is published is not read at once; at 60x a second is a minute).
-LATENESS = timedelta(seconds=30)
-LATENESS_WALL = timedelta(seconds=5)
 # What the vision worker makes, and the tables persistence stores it in.
 VISION_TABLES = {tp.VISION_DETECTIONS.name: "detections",
                  tp.TRAFFIC_METRICS.name: "traffic_metrics",
@@ -191,7 +190,7 @@ class StreamClock:
         speed = self.speed
         if speed == float("inf"):
             return None
-        return self.now() - max(LATENESS, LATENESS_WALL * speed)
+        return self.now() - lateness(speed)
 
     @property
     def speed(self) -> float:

@@ -168,14 +168,36 @@ def stop_city(city: RunningCity, timeout_s: float = 20) -> int:
 QUIET = {"IOC_REPORT_RATE_PER_H": "0", "IOC_REPORT_BACKLOG_H": "0", "IOC_CREW": "false"}
 
 
+_session_city: list[tuple[RunningCity, Path]] = []
+
+
 @pytest.fixture(scope="session")
 def city():
     root = Path(tempfile.mkdtemp(prefix="ioc-city-"))
     root.chmod(0o755)
     running = start_city(root / "data", **QUIET)
+    _session_city.append((running, root))
     try:
         wait_healthy(running)
         yield running
     finally:
+        _stop_session_city()
+
+
+def _stop_session_city() -> None:
+    while _session_city:
+        running, root = _session_city.pop()
         stop_city(running)
         shutil.rmtree(root, ignore_errors=True)
+
+
+# A running city keeps a third of a core busy (cameras, vision, sensors): the tests that use it run
+# together, first, and it stops after the last of them instead of loading the rest of the suite.
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: "city" not in item.fixturenames)  # stable: files keep their order
+
+
+@pytest.hookimpl(trylast=True)  # after the test's own fixtures, which may still call the city
+def pytest_runtest_teardown(item, nextitem):
+    if "city" in item.fixturenames and (nextitem is None or "city" not in nextitem.fixturenames):
+        _stop_session_city()

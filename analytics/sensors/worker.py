@@ -20,7 +20,7 @@ from psycopg.rows import dict_row
 
 from analytics.sensors.engine import PM_KINDS, Restored, SensorAnalytics
 from ioc import topics as tp
-from ioc.clock import Clock
+from ioc.clock import Clock, silence_horizon
 from ioc.config import Settings
 from ioc.db.session import connect
 from ioc.events import SensorReading, Severity
@@ -34,10 +34,6 @@ logger = logging.getLogger(__name__)
 WORKER_NAME = "sensors"
 PUBLISH_TIMEOUT_S = 30.0
 FUTURE_TOLERANCE = timedelta(minutes=5)
-# Once caught up, event time trails the clock by this much: 30 s, or 5 s of wall time when the
-# scenario runs faster (at 30x a one-second hiccup is 30 s of scenario time).
-LATENESS = timedelta(seconds=30)
-LATENESS_WALL = timedelta(seconds=5)
 
 
 def restore(conn: psycopg.Connection) -> Restored:
@@ -80,15 +76,12 @@ class SensorSink:
     def tick(self, idle: bool) -> None:
         if not idle:
             return
-        if self.judged is not None and self.clock.final:  # a replay's stream is all in, read
-            self._publish(self.analytics.advance(self.clock.now()))
+        # Final first: once a replay's stream is all in and read, the horizon is its end.
+        final = self.judged is not None and self.clock.final
+        if (horizon := silence_horizon(self.clock)) is not None:
+            self._publish(self.analytics.advance(horizon))
+        if final:
             self.judged()  # its alarms are on the broker
-            return
-        speed = getattr(self.clock, "speed", 1.0)
-        if speed == float("inf"):  # a replay as fast as it goes: only its end is judged
-            return
-        lateness = max(LATENESS, LATENESS_WALL * speed)
-        self._publish(self.analytics.advance(self.clock.now() - lateness))
 
     def _publish(self, alarms) -> None:
         if not alarms:
