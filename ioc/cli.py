@@ -861,6 +861,80 @@ def _clips(fps: float):
     return clips
 
 
+INCIDENT_START_S = 60.0  # a minute of normal traffic first: the tracker and lanes settle
+
+
+def _render_incident_clip(job: tuple[str, str, str | None, float, float, str]) -> dict:
+    from simulators.camera_scene import street_scene
+    from simulators.camera_traffic import Incident
+    from simulators.vision_data import write_clip
+
+    camera_id, name, kind, seconds, fps, directory = job
+    incidents = [Incident(kind, INCIDENT_START_S, seconds)] if kind else []
+    return write_clip(directory, seconds=seconds, fps=fps, seed=f"incidents:{name}",
+                      scene=street_scene(camera_id), incidents=incidents)
+
+
+def _incident_clips(cameras: int, seconds: float, fps: float):
+    """Clips of the city's first `cameras` camera scenes at `fps`: one per incident kind the
+    renderer scripts, starting a minute in, and one without any (for false alarms), rendered
+    two at a time in other processes while the detector works on the ones before."""
+    import multiprocessing
+    import shutil
+    import tempfile
+
+    import cv2
+
+    from ioc.camera_views import load_views
+    from ioc.city import load_city
+    from simulators.camera_traffic import INCIDENT_KINDS
+
+    root = Path(tempfile.mkdtemp(prefix="ioc-bench-incidents-"))
+    jobs = [(camera.id, f"{camera.id}-{kind or 'quiet'}", kind, seconds, fps,
+             str(root / f"{camera.id}-{kind or 'quiet'}"))
+            for camera in load_city().cameras[:cameras] for kind in (*INCIDENT_KINDS, None)]
+
+    def clips():
+        try:
+            with multiprocessing.get_context("spawn").Pool(2) as pool:
+                for job, truth in zip(jobs, pool.imap(_render_incident_clip, jobs),
+                                      strict=True):
+                    directory = Path(job[-1])
+                    images = (cv2.imread(str(p)) for p in sorted(directory.glob("*.jpg")))
+                    yield job[1], images, truth, load_views().get(job[0])
+                    shutil.rmtree(directory, ignore_errors=True)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+
+    return clips, len(jobs)
+
+
+@bench_app.command("incidents")
+def bench_incidents(
+    cameras: Annotated[int, typer.Option(min=1, max=16, help="City cameras whose scenes are "
+                                          "rendered")] = 4,
+    seconds: Annotated[float, typer.Option(min=120, help="Video seconds per clip")] = 300,
+    fps: Annotated[float, typer.Option(min=0.5, max=30, help="Frames/s")] = 2.0,
+    batch: Annotated[int, typer.Option(min=1, max=64, help="Frames per model call")] = 8,
+) -> None:
+    """Incident alarms on rendered clips with scripted incidents (stalled vehicle, wrong way,
+    crash, congestion) and without: recall within 3 min, and false alarms per camera-hour."""
+    from analytics.vision.bench import incident_recall
+    from analytics.vision.cli import load_detector
+    from analytics.vision.detector import ModelError
+
+    settings = settings_or_exit()
+    setup_logging("WARNING")
+    try:
+        detector = load_detector(settings)
+    except ModelError as exc:
+        fail(str(exc))
+    clips, count = _incident_clips(cameras, seconds, fps)
+    err.print(f"{count} clips of {seconds:g} s at {fps:g} frames/s, rendered as they go …")
+    for line in incident_recall(detector, clips, batch, err):
+        out.print(line, highlight=False, soft_wrap=True)
+
+
 @bench_app.command("vision")
 def bench_vision(
     cameras: Annotated[int, typer.Option(min=1, max=64)] = 8,
@@ -869,6 +943,8 @@ def bench_vision(
     batch: Annotated[int, typer.Option(min=1, max=64, help="Frames per model call")] = 8,
     counts: Annotated[bool, typer.Option(help="Also score line counts at 5 and 2 frames/s "
                                               "against the renderer's truth")] = True,
+    rounds: Annotated[int, typer.Option(min=1, max=20, help="Turns of raw, then end to end")]
+    = 3,
 ) -> None:
     """Vision frames/s end to end (decode, detect, track, count, publish) against the raw model
     on the same frames, per-frame latency, and how many cameras one machine carries."""
@@ -886,7 +962,8 @@ def bench_vision(
 
     count_lines = list(counting(detector, _clips, COUNT_RATES, err)) if counts else []
     count_pairs = count_lines.pop().removeprefix("SUMMARY vision-counts") if counts else ""
-    lines = [*count_lines, *run(detector, _camera_frames, cameras, seconds, fps, batch, err)]
+    lines = [*count_lines,
+             *run(detector, _camera_frames, cameras, seconds, fps, batch, err, rounds)]
     lines[-1] += count_pairs  # one SUMMARY line, the last
     for line in lines:
         out.print(line, highlight=False, soft_wrap=True)

@@ -15,3 +15,17 @@ class FakePublisher:
 
     def flush(self, timeout_s: float = 30) -> None:
         self.flushes += 1
+
+
+class StubDetector:
+    """A detector that finds nothing, decoding frames as the 320-px model would (by 2)."""
+
+    label = "stub"
+
+    def reduction(self, width: int, height: int) -> int:  # noqa: ARG002
+        return 2
+
+    def detect(self, images, scales=None):  # noqa: ARG002
+        from analytics.vision.detector import EMPTY
+
+        return [EMPTY for _ in images]

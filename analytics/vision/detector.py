@@ -132,6 +132,14 @@ class Detector:
         s = self.stride
         return -(-round(h * r) // s) * s, -(-round(w * r) // s) * s
 
+    def reduction(self, width: int, height: int) -> int:
+        """How many times smaller (1, 2, 4 or 8) a frame of this size may be decoded and still
+        be no smaller than the model's input: libjpeg scales while it decodes, for a fraction
+        of a full decode and the resize after it (640×360 for a 320-px model: by 2)."""
+        th, tw = self.input_size((height, width))
+        ratio = min(th / height, tw / width)
+        return next((f for f in (8, 4, 2) if f * ratio <= 1), 1)
+
     def _letterbox(self, img: np.ndarray) -> tuple[np.ndarray, float, tuple[float, float]]:
         h, w = img.shape[:2]
         th, tw = self.input_size(img.shape)
@@ -139,12 +147,17 @@ class Detector:
         nh, nw = round(h * r), round(w * r)
         canvas = np.full((th, tw, 3), 114, np.uint8)
         top, left = (th - nh) // 2, (tw - nw) // 2
-        canvas[top:top + nh, left:left + nw] = cv2.resize(img, (nw, nh),
-                                                          interpolation=cv2.INTER_AREA)
+        canvas[top:top + nh, left:left + nw] = img if (nh, nw) == (h, w) else cv2.resize(
+            img, (nw, nh), interpolation=cv2.INTER_AREA)
         return canvas, r, (left, top)
 
+    @staticmethod
+    def _blob(canvases: list[np.ndarray]) -> np.ndarray:
+        """BGR images as the model's input: RGB, NCHW, float32 in [0, 1], in one OpenCV call."""
+        return cv2.dnn.blobFromImages(canvases, scalefactor=1 / 255, swapRB=True)
+
     def _boxes(self, out: np.ndarray, r: float, pad: tuple[float, float],
-               shape: tuple[int, int]) -> FrameDetections:
+               shape: tuple[int, int], scale: int = 1) -> FrameDetections:
         if out.ndim == 2 and out.shape[1] == 6 and out.shape[0] != 4 + len(self.names):
             xyxy, conf, cls = out[:, :4], out[:, 4], out[:, 5].astype(np.int64)
             keep = conf >= self.conf
@@ -168,15 +181,18 @@ class Detector:
                 xyxy, conf, cls = xyxy[idx], conf[idx], cls[idx]
         city = self.to_city[cls] if len(cls) else cls
         keep = city >= 0
-        xyxy = (xyxy[keep] - [pad[0], pad[1], pad[0], pad[1]]) / r
-        h, w = shape
+        xyxy = (xyxy[keep] - [pad[0], pad[1], pad[0], pad[1]]) * (scale / r)
+        h, w = shape[0] * scale, shape[1] * scale
         xyxy = np.clip(xyxy, 0, [w, h, w, h]).astype(np.float32)
         return FrameDetections(xyxy, conf[keep].astype(np.float32), city[keep])
 
     # -- the call ----------------------------------------------------------------------------
 
-    def detect(self, images: list[np.ndarray]) -> list[FrameDetections]:
-        """Boxes for each BGR image, all of them in one batch (or in chunks the model accepts)."""
+    def detect(self, images: list[np.ndarray],
+               scales: list[int] | None = None) -> list[FrameDetections]:
+        """Boxes for each BGR image, all of them in one batch (or in chunks the model accepts).
+        `scales`: how many times smaller than its frame each image was decoded (`reduction`);
+        boxes are in the frame's pixels."""
         results: list[FrameDetections | None] = [None] * len(images)
         by_size: dict[tuple[int, int], list[int]] = {}
         for i, img in enumerate(images):  # one batch per input size (cameras of one size: one)
@@ -186,13 +202,12 @@ class Detector:
             for start in range(0, len(indices), chunk):
                 part = indices[start:start + chunk]
                 prepared = [self._letterbox(images[i]) for i in part]
-                batch = np.stack([p[0] for p in prepared])
-                if len(part) < chunk:  # a fixed-batch model: pad the last one
-                    batch = np.concatenate([batch, np.repeat(batch[-1:], chunk - len(part), 0)])
-                x = np.ascontiguousarray(batch[..., ::-1].transpose(0, 3, 1, 2), np.float32)
-                out = self.session.run(None, {self.input_name: x / 255})[0]
+                canvases = [p[0] for p in prepared]
+                canvases += canvases[-1:] * (chunk - len(part))  # a fixed-batch model: pad
+                out = self.session.run(None, {self.input_name: self._blob(canvases)})[0]
                 for k, (i, (_, r, pad)) in enumerate(zip(part, prepared, strict=True)):
-                    results[i] = self._boxes(out[k], r, pad, images[i].shape[:2])
+                    results[i] = self._boxes(out[k], r, pad, images[i].shape[:2],
+                                             scales[i] if scales else 1)
         return results  # type: ignore[return-value]
 
     def raw(self, batch: np.ndarray) -> np.ndarray:
@@ -201,19 +216,23 @@ class Detector:
 
     def prepare(self, images: list[np.ndarray]) -> np.ndarray:
         """Images of one size as the model's input batch."""
-        batch = np.stack([self._letterbox(img)[0] for img in images])
-        return np.ascontiguousarray(batch[..., ::-1].transpose(0, 3, 1, 2), np.float32) / 255
+        return self._blob([self._letterbox(img)[0] for img in images])
 
 
-def decode_jpeg(data: bytes, max_bytes: int = 1_000_000) -> np.ndarray:
-    """A JPEG's pixels, or ValueError saying what is wrong with it (too big, corrupt, cut short)."""
+_DECODE_FLAGS = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2,
+                 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
+
+
+def decode_jpeg(data: bytes, max_bytes: int = 1_000_000, reduce: int = 1) -> np.ndarray:
+    """A JPEG's pixels (`reduce` times smaller on each side, rounded up: 1, 2, 4 or 8), or
+    ValueError saying what is wrong with it (too big, corrupt, cut short)."""
     if len(data) > max_bytes:
         raise ValueError(f"frame of {len(data):,} bytes is over the {max_bytes:,}-byte limit")
     if not data.startswith(b"\xff\xd8"):
         raise ValueError("not a JPEG (no FF D8 start marker)")
     if not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
         raise ValueError("JPEG cut short (no FF D9 end marker)")
-    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), _DECODE_FLAGS[reduce])
     if img is None:
         raise ValueError("corrupt JPEG: OpenCV could not decode it")
     return img

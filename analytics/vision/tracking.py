@@ -283,6 +283,11 @@ def association_scores(motions: list[Motion], boxes: np.ndarray, now_s: float,
     return out
 
 
+_SECTOR_IDS = np.arange(8)
+_PREVIOUS_SECTOR, _NEXT_SECTOR = (_SECTOR_IDS - 1) % 8, (_SECTOR_IDS + 1) % 8
+_WINDOWS = [np.array([(s - 1) % 8, s, (s + 1) % 8]) for s in range(8)]  # 3 sectors about s
+
+
 class FlowField:
     """The usual motion of road users over a grid of image cells, learnt online.
 
@@ -301,6 +306,9 @@ class FlowField:
         self._mass: dict[tuple[int, int], np.ndarray] = {}
         self._vsum: dict[tuple[int, int], np.ndarray] = {}
         self._seen: dict[tuple[int, int], float] = {}
+        # A cell's dominant motion changes only when it learns: asked for by every track at
+        # every association stage, it is kept until then.
+        self._dominant: dict[tuple[int, int], tuple[np.ndarray, float, float] | None] = {}
 
     def key(self, point: np.ndarray) -> tuple[int, int]:
         return int(point[0] // self.cell_px), int(point[1] // self.cell_px)
@@ -324,6 +332,7 @@ class FlowField:
         steps = int(np.hypot(*(end - start)) / (self.cell_px / 2)) + 1
         keys = {self.key(start + (end - start) * k / steps) for k in range(steps + 1)}
         for key in keys:
+            self._dominant.pop(key, None)
             if key not in self._mass:
                 self._mass[key] = np.zeros(self.SECTORS)
                 self._vsum[key] = np.zeros((self.SECTORS, 2))
@@ -333,14 +342,18 @@ class FlowField:
 
     def dominant(self, key: tuple[int, int]) -> tuple[np.ndarray, float, float] | None:
         """(mean velocity px/s, share of the cell's mass, mass) of the cell's main motion."""
+        if key in self._dominant:
+            return self._dominant[key]
         mass = self._mass.get(key)
-        if mass is None or mass.sum() <= 0:
-            return None
-        window = mass + np.roll(mass, 1) + np.roll(mass, -1)
-        s = int(np.argmax(window))
-        idx = [(s - 1) % self.SECTORS, s, (s + 1) % self.SECTORS]
-        m = float(mass[idx].sum())
-        return self._vsum[key][idx].sum(axis=0) / m, m / float(mass.sum()), float(mass.sum())
+        found = None
+        if mass is not None and (total := float(mass.sum())) > 0:
+            window = mass + mass[_PREVIOUS_SECTOR] + mass[_NEXT_SECTOR]
+            idx = _WINDOWS[int(np.argmax(window))]
+            m = float(mass[idx].sum())
+            found = self._vsum[key][idx].sum(axis=0) / m, m / total, total
+        if key in self._mass:  # an unknown cell is not kept: any point may be asked about
+            self._dominant[key] = found
+        return found
 
     def lane(self, point: np.ndarray, min_share: float = 0.75, min_mass: float = 2.0,
              rings: int = 3) -> np.ndarray | None:

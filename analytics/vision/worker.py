@@ -67,7 +67,8 @@ OFFLINE = "camera_offline"
 @dataclass
 class _Frame:
     message: Message
-    image: np.ndarray
+    image: np.ndarray  # decoded as small as the model allows: `scale` times smaller
+    scale: int
 
 
 class VisionSink:
@@ -107,22 +108,24 @@ class VisionSink:
         for m in batch:
             if not isinstance(m.event, ev.CameraFrame):
                 continue
+            e = m.event
+            scale = self.detector.reduction(e.width, e.height)
             try:
-                image = decode_jpeg(m.value)
+                image = decode_jpeg(m.value, reduce=scale)
+                if image.shape[:2] != (-(-e.height // scale), -(-e.width // scale)):
+                    full = decode_jpeg(m.value)
+                    raise ValueError(f"frame is {full.shape[1]}x{full.shape[0]} pixels but its "
+                                     f"header says {e.width}x{e.height}")
             except ValueError as exc:
                 self._dead_letter(m, str(exc))
                 continue
-            e = m.event
-            if image.shape[:2] != (e.height, e.width):
-                self._dead_letter(m, f"frame is {image.shape[1]}x{image.shape[0]} pixels but "
-                                     f"its header says {e.width}x{e.height}")
-                continue
-            frames.append(_Frame(m, image))
+            frames.append(_Frame(m, image, scale))
         frames.sort(key=lambda f: (f.message.event.camera_id, f.message.event.ts,
                                    f.message.event.seq))
         found = []
         for start in range(0, len(frames), MAX_BATCH):
-            found += self.detector.detect([f.image for f in frames[start:start + MAX_BATCH]])
+            part = frames[start:start + MAX_BATCH]
+            found += self.detector.detect([f.image for f in part], [f.scale for f in part])
         out: list[tuple[tp.Topic, ev.Event, bytes | None]] = []
         for f, detections in zip(frames, found, strict=True):
             out += self._frame(f, detections)
@@ -191,7 +194,7 @@ class VisionSink:
         snapshot = ev.Snapshot(event_id=uuid.uuid5(ALARM_NAMESPACE, f"{key}|snapshot"), ts=e.ts,
                                camera_id=e.camera_id, frame_seq=e.seq, width=e.width,
                                height=e.height, caption=WORDS[i.kind])
-        image = road_users.draw(f.image, boxes, self.views.get(e.camera_id), evidence=i.boxes,
+        image = road_users.draw(decode_jpeg(f.message.value), boxes, self.views.get(e.camera_id), evidence=i.boxes,
                                 caption=f"{e.camera_id.upper()}  {WORDS[i.kind]}")
         evidence = road_users.encode_jpeg(image, quality=80)
         if evidence is None:

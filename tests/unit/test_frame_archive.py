@@ -12,11 +12,10 @@ from datetime import UTC, datetime, timedelta, timezone
 import cv2
 import numpy as np
 import pytest
-from fakes import FakePublisher
+from fakes import FakePublisher, StubDetector
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analytics.vision.detector import EMPTY
 from analytics.vision.worker import VisionSink
 from ioc import events as ev
 from ioc import topics as tp
@@ -156,13 +155,6 @@ def test_silence_is_judged_behind_the_stream_until_it_is_final(speed, behind_s):
 
 # -- a camera's silence in a replay -------------------------------------------------------------
 
-class Detector:
-    label = "stub"
-
-    def detect(self, images):
-        return [EMPTY for _ in images]
-
-
 JPEG = cv2.imencode(".jpg", np.full((360, 640, 3), 120, np.uint8))[1].tobytes()
 
 
@@ -176,7 +168,7 @@ def replayed(speed: float | None, stream: list[Message], end: datetime) -> list[
     publisher = FakePublisher()
     intervals = {"cam-01": 5.0, "cam-02": 30.0, "cam-03": 5.0}  # as recorded; live fps is 1
     # As make_worker builds it for a replay: no camera watched before its first frame.
-    sink = VisionSink(Settings(camera_fps=1.0), Detector(), publisher, clock,
+    sink = VisionSink(Settings(camera_fps=1.0), StubDetector(), publisher, clock,
                       cameras=[], intervals=intervals)
     for m in stream:
         clock.advance(m.event.ts)

@@ -97,7 +97,8 @@ def camera_alarms(s: sf.Scenario, entries) -> list[ex.AlarmOutcome]:
         f = e.event
         pipe = pipes.get(f.camera_id) or pipes.setdefault(f.camera_id, CameraPipeline(
             f.camera_id, f.width, f.height, views.get(f.camera_id), fps_hint=fps[f.camera_id]))
-        out = pipe.frame(f.ts, detector.detect([decode_jpeg(e.jpeg)])[0])
+        scale = detector.reduction(f.width, f.height)
+        out = pipe.frame(f.ts, detector.detect([decode_jpeg(e.jpeg, reduce=scale)], [scale])[0])
         alarms += [ex.AlarmOutcome(f.camera_id, c.incident.kind.value,
                                    SEVERITY[c.incident.kind], c.at, None)
                    for c in out.changes if c.action is AlarmAction.RAISE]

@@ -47,3 +47,31 @@ def test_a_pt_file_or_a_missing_file_is_refused_naming_it(tmp_path):
         Detector(tmp_path / "weights.pt")
     with pytest.raises(ModelError, match="nope.onnx: no such model file"):
         Detector(tmp_path / "nope.onnx")
+
+
+def test_a_frame_is_decoded_as_small_as_the_model_allows():
+    detector = Detector()  # the shipped model: 320 px
+    assert [detector.reduction(w, h) for w, h in ((640, 360), (320, 180), (1920, 1080),
+                                                  (3840, 2160), (200, 100))] == [2, 1, 4, 8, 1]
+    assert decode_jpeg(_jpeg(), reduce=2).shape == (18, 32, 3)
+
+
+def test_a_frame_decoded_smaller_gives_the_same_road_users_in_the_frames_pixels():
+    from datetime import UTC, datetime
+
+    from ioc.city import load_city
+    from simulators.cameras import CameraSim
+
+    _, jpeg, _ = CameraSim(load_city().cameras[0], seed=3).next_frame(
+        datetime(2026, 12, 3, 3, 0, tzinfo=UTC))
+    detector = Detector()
+    (full,) = detector.detect([decode_jpeg(jpeg)])
+    (half,) = detector.detect([decode_jpeg(jpeg, reduce=2)], [2])
+    assert len(full) >= 5 and abs(len(half) - len(full)) <= max(2, len(full) // 5)
+    ix1, iy1 = np.maximum(full.xyxy[:, None, :2], half.xyxy[None, :, :2]).transpose(2, 0, 1)
+    ix2, iy2 = np.minimum(full.xyxy[:, None, 2:], half.xyxy[None, :, 2:]).transpose(2, 0, 1)
+    inter = np.clip(ix2 - ix1, 0, None) * np.clip(iy2 - iy1, 0, None)
+    area = lambda b: (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])  # noqa: E731
+    iou = inter / (area(full.xyxy)[:, None] + area(half.xyxy)[None, :] - inter)
+    same = (iou > 0.6) & (full.cls[:, None] == half.cls[None, :])
+    assert same.any(1).mean() >= 0.8, "most boxes are found again, where they were"

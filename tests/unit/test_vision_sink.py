@@ -8,9 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import cv2
 import numpy as np
-from fakes import FakePublisher
+from fakes import FakePublisher, StubDetector
 
-from analytics.vision.detector import EMPTY
 from analytics.vision.worker import VisionSink
 from ioc import events as ev
 from ioc import topics as tp
@@ -19,13 +18,6 @@ from ioc.config import Settings
 from ioc.worker import Message
 
 T0 = datetime(2026, 9, 12, 3, 0, tzinfo=UTC)
-
-
-class Detector:
-    label = "stub"
-
-    def detect(self, images):
-        return [EMPTY for _ in images]
 
 
 def frame(camera_id: str, seq: int, at: datetime, jpeg: bytes | None = None) -> Message:
@@ -38,7 +30,7 @@ def frame(camera_id: str, seq: int, at: datetime, jpeg: bytes | None = None) -> 
 
 def sink(clock: FakeClock) -> tuple[VisionSink, FakePublisher]:
     publisher = FakePublisher()
-    return VisionSink(Settings(camera_fps=1.0), Detector(), publisher, clock,
+    return VisionSink(Settings(camera_fps=1.0), StubDetector(), publisher, clock,
                       cameras=["cam-01", "cam-02"]), publisher
 
 
