@@ -864,21 +864,22 @@ def _clips(fps: float):
 INCIDENT_START_S = 60.0  # a minute of normal traffic first: the tracker and lanes settle
 
 
-def _render_incident_clip(job: tuple[str, str, str | None, float, float, str]) -> dict:
+def _render_incident_clip(job: tuple[str, str, str | None, float, float, str, str]) -> dict:
     from simulators.camera_scene import street_scene
     from simulators.camera_traffic import Incident
     from simulators.vision_data import write_clip
 
-    camera_id, name, kind, seconds, fps, directory = job
+    camera_id, name, kind, seconds, fps, seed, directory = job
     incidents = [Incident(kind, INCIDENT_START_S, seconds)] if kind else []
-    return write_clip(directory, seconds=seconds, fps=fps, seed=f"incidents:{name}",
+    return write_clip(directory, seconds=seconds, fps=fps, seed=f"{seed}:{name}",
                       scene=street_scene(camera_id), incidents=incidents)
 
 
-def _incident_clips(cameras: int, seconds: float, fps: float):
+def _incident_clips(cameras: int, seconds: float, fps: float, seed: str = "incidents"):
     """Clips of the city's first `cameras` camera scenes at `fps`: one per incident kind the
     renderer scripts, starting a minute in, and one without any (for false alarms), rendered
-    two at a time in other processes while the detector works on the ones before."""
+    two at a time in other processes while the detector works on the ones before. The seed
+    draws the traffic: the figures on record are the default's; tune on another."""
     import multiprocessing
     import shutil
     import tempfile
@@ -890,7 +891,7 @@ def _incident_clips(cameras: int, seconds: float, fps: float):
     from simulators.camera_traffic import INCIDENT_KINDS
 
     root = Path(tempfile.mkdtemp(prefix="ioc-bench-incidents-"))
-    jobs = [(camera.id, f"{camera.id}-{kind or 'quiet'}", kind, seconds, fps,
+    jobs = [(camera.id, f"{camera.id}-{kind or 'quiet'}", kind, seconds, fps, seed,
              str(root / f"{camera.id}-{kind or 'quiet'}"))
             for camera in load_city().cameras[:cameras] for kind in (*INCIDENT_KINDS, None)]
 
@@ -916,6 +917,9 @@ def bench_incidents(
     seconds: Annotated[float, typer.Option(min=120, help="Video seconds per clip")] = 300,
     fps: Annotated[float, typer.Option(min=0.5, max=30, help="Frames/s")] = 2.0,
     batch: Annotated[int, typer.Option(min=1, max=64, help="Frames per model call")] = 8,
+    seed: Annotated[str, typer.Option(help="Draws the clips' traffic; the figures on record "
+                                           "are the default's, so tune the rules on another")]
+    = "incidents",
 ) -> None:
     """Incident alarms on rendered clips with scripted incidents (stalled vehicle, wrong way,
     crash, congestion) and without: recall within 3 min, and false alarms per camera-hour."""
@@ -929,7 +933,7 @@ def bench_incidents(
         detector = load_detector(settings)
     except ModelError as exc:
         fail(str(exc))
-    clips, count = _incident_clips(cameras, seconds, fps)
+    clips, count = _incident_clips(cameras, seconds, fps, seed)
     err.print(f"{count} clips of {seconds:g} s at {fps:g} frames/s, rendered as they go …")
     for line in incident_recall(detector, clips, batch, err):
         out.print(line, highlight=False, soft_wrap=True)

@@ -89,7 +89,8 @@ def run(detector: Detector, frames_of: FrameSource, cameras: int, seconds: int, 
     yield (f"{len(frames)} frames of {cameras} simulated cameras at {fps:g} frames/s, "
            f"{frames[0][0].width}×{frames[0][0].height} JPEG, model {detector.label}, batches "
            f"of {batch}, 2 cores")
-    yield f"raw model                   {raw_fps:8.1f} frames/s ({rounds} rounds, batch by batch in turn)"
+    yield (f"raw model                   {raw_fps:8.1f} frames/s ({rounds} rounds, batch by batch "
+           "in turn with:)")
     yield (f"end to end                  {e2e_fps:8.1f} frames/s ({ratio:.0%} of raw; decode, "
            "detect, track, count, windows, incidents, publish)")
     yield (f"per batch of {batch}, each frame   p50 {_ms(per_frame, 50):.0f} ms, "

@@ -1,11 +1,13 @@
 """Incident alarms scored against a renderer's truth: recall per kind and false alarms per
 camera-hour. Pure.
 
-A scripted incident is *found* when an alarm of its kind is raised between its start and
-`within_s` after it (the time an operator is promised, as in the scenarios' expectations). An
-alarm of another kind in that time still shows the operator the scene, so it is counted
-apart (`found_any`). A raise is a *false alarm* when no scripted incident is under way then
-(from its start to `after_s` past its end: an alarm that clears late is not a new one).
+A raise *belongs* to a scripted incident when it comes while the incident is under way: from
+its start to `after_s` past its end (a wrong-way rider is gone in seconds; the alarm may come
+as it leaves). A scripted incident is *found* when an alarm of its kind that belongs to it is
+raised within `within_s` of its start (the time an operator is promised, as in the scenarios'
+expectations). An alarm of another kind in that time still shows the operator the scene, so it
+is counted apart (`found_any`). A raise that belongs to no scripted incident is a *false
+alarm*.
 """
 
 from __future__ import annotations
@@ -90,8 +92,8 @@ def score(clips: Iterable[Clip], within_s: float = 180.0, after_s: float = 60.0
         for incident in clip.truth:
             cell = kinds[incident.kind]
             cell.scripted += 1
-            in_time = [r for r in clip.raised
-                       if incident.start_s <= r.at_s <= incident.start_s + within_s]
+            until = min(incident.start_s + within_s, incident.end_s + after_s)
+            in_time = [r for r in clip.raised if incident.start_s <= r.at_s <= until]
             own = [r for r in in_time if r.alarm_type == ALARM_OF[incident.kind]]
             cell.found += bool(own)
             cell.found_any += bool(in_time)

@@ -194,7 +194,8 @@ class VisionSink:
         snapshot = ev.Snapshot(event_id=uuid.uuid5(ALARM_NAMESPACE, f"{key}|snapshot"), ts=e.ts,
                                camera_id=e.camera_id, frame_seq=e.seq, width=e.width,
                                height=e.height, caption=WORDS[i.kind])
-        image = road_users.draw(decode_jpeg(f.message.value), boxes, self.views.get(e.camera_id), evidence=i.boxes,
+        full = decode_jpeg(f.message.value)  # the evidence at the frame's own resolution
+        image = road_users.draw(full, boxes, self.views.get(e.camera_id), evidence=i.boxes,
                                 caption=f"{e.camera_id.upper()}  {WORDS[i.kind]}")
         evidence = road_users.encode_jpeg(image, quality=80)
         if evidence is None:

@@ -27,3 +27,21 @@ def test_fake_clock_moves_only_when_told():
     clock = FakeClock(START)
     clock.tick(timedelta(hours=2))
     assert clock.now() == START + timedelta(hours=2)
+
+
+def test_silence_is_judged_a_lateness_behind_the_clock(monkeypatch):
+    from ioc.clock import silence_horizon
+
+    monkeypatch.setattr("ioc.clock.time.monotonic", lambda: 100.0)
+    assert silence_horizon(FakeClock(START)) == START - timedelta(seconds=30)
+    # 5 s of wall time at 30x: a hiccup of a second is 30 s of scenario time
+    assert silence_horizon(ScenarioClock(START, speed=30)) == START - timedelta(seconds=150)
+
+    class Knows:  # a replay's clock says for itself (nothing, as fast as it goes)
+        def now(self):
+            return START
+
+        def silence_horizon(self):
+            return None
+
+    assert silence_horizon(Knows()) is None

@@ -36,5 +36,8 @@ def test_a_raise_with_nothing_under_way_is_a_false_alarm():
     result = score(clips)
     assert result.false_alarms == [("quiet", Raised("congestion", 100)),
                                    ("busy", Raised("wrong_way", 20))]
+    # a wrong-way rider gone at 80 s: a raise at 190 s is not it, though within 3 min
+    late = score([Clip((TrueIncident("wrong_way", 70, 80),), (Raised("wrong_way", 190),), 300)])
+    assert late.kinds["wrong_way"].found == 0 and len(late.false_alarms) == 1
     assert result.camera_hours == 1.0
     assert result.false_alarms_per_camera_hour == 2.0
