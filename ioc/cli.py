@@ -910,6 +910,19 @@ def _incident_clips(cameras: int, seconds: float, fps: float, seed: str = "incid
     return clips, len(jobs)
 
 
+def _bench_detector():
+    """The configured detector for a benchmark, or a clear exit naming the model file."""
+    from analytics.vision.cli import load_detector
+    from analytics.vision.detector import ModelError
+
+    settings = settings_or_exit()
+    setup_logging("WARNING")
+    try:
+        return load_detector(settings)
+    except ModelError as exc:
+        fail(str(exc))
+
+
 @bench_app.command("incidents")
 def bench_incidents(
     cameras: Annotated[int, typer.Option(min=1, max=16, help="City cameras whose scenes are "
@@ -924,15 +937,8 @@ def bench_incidents(
     """Incident alarms on rendered clips with scripted incidents (stalled vehicle, wrong way,
     crash, congestion) and without: recall within 3 min, and false alarms per camera-hour."""
     from analytics.vision.bench import incident_recall
-    from analytics.vision.cli import load_detector
-    from analytics.vision.detector import ModelError
 
-    settings = settings_or_exit()
-    setup_logging("WARNING")
-    try:
-        detector = load_detector(settings)
-    except ModelError as exc:
-        fail(str(exc))
+    detector = _bench_detector()
     clips, count = _incident_clips(cameras, seconds, fps, seed)
     err.print(f"{count} clips of {seconds:g} s at {fps:g} frames/s, rendered as they go …")
     for line in incident_recall(detector, clips, batch, err):
@@ -952,17 +958,9 @@ def bench_vision(
 ) -> None:
     """Vision frames/s end to end (decode, detect, track, count, publish) against the raw model
     on the same frames, per-frame latency, and how many cameras one machine carries."""
-    from analytics.vision.bench import run
-    from analytics.vision.cli import load_detector
-    from analytics.vision.detector import ModelError
+    from analytics.vision.bench import counting, run
 
-    settings = settings_or_exit()
-    setup_logging("WARNING")
-    try:
-        detector = load_detector(settings)
-    except ModelError as exc:
-        fail(str(exc))
-    from analytics.vision.bench import counting
+    detector = _bench_detector()
 
     count_lines = list(counting(detector, _clips, COUNT_RATES, err)) if counts else []
     count_pairs = count_lines.pop().removeprefix("SUMMARY vision-counts") if counts else ""
