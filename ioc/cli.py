@@ -861,23 +861,22 @@ def _clips(fps: float):
     return clips
 
 
-INCIDENT_START_S = 60.0  # a minute of normal traffic first: the tracker and lanes settle
-
-
-def _render_incident_clip(job: tuple[str, str, str | None, float, float, str, str]) -> dict:
+def _render_incident_clip(job: tuple[str, str, str | None, float, float, float, str, str]
+                          ) -> dict:
     from simulators.camera_scene import street_scene
     from simulators.camera_traffic import Incident
     from simulators.vision_data import write_clip
 
-    camera_id, name, kind, seconds, fps, seed, directory = job
-    incidents = [Incident(kind, INCIDENT_START_S, seconds)] if kind else []
+    camera_id, name, kind, seconds, lead_in_s, fps, seed, directory = job
+    incidents = [Incident(kind, lead_in_s, seconds)] if kind else []
     return write_clip(directory, seconds=seconds, fps=fps, seed=f"{seed}:{name}",
                       scene=street_scene(camera_id), incidents=incidents)
 
 
-def _incident_clips(cameras: int, seconds: float, fps: float, seed: str = "incidents"):
+def _incident_clips(cameras: int, seconds: float, fps: float, seed: str = "incidents",
+                    lead_in_s: float = 60.0):
     """Clips of the city's first `cameras` camera scenes at `fps`: one per incident kind the
-    renderer scripts, starting a minute in, and one without any (for false alarms), rendered
+    renderer scripts, starting `lead_in_s` in, and one without any (for false alarms), rendered
     two at a time in other processes while the detector works on the ones before. The seed
     draws the traffic: the figures on record are the default's; tune on another."""
     import multiprocessing
@@ -891,7 +890,7 @@ def _incident_clips(cameras: int, seconds: float, fps: float, seed: str = "incid
     from simulators.camera_traffic import INCIDENT_KINDS
 
     root = Path(tempfile.mkdtemp(prefix="ioc-bench-incidents-"))
-    jobs = [(camera.id, f"{camera.id}-{kind or 'quiet'}", kind, seconds, fps, seed,
+    jobs = [(camera.id, f"{camera.id}-{kind or 'quiet'}", kind, seconds, lead_in_s, fps, seed,
              str(root / f"{camera.id}-{kind or 'quiet'}"))
             for camera in load_city().cameras[:cameras] for kind in (*INCIDENT_KINDS, None)]
 
@@ -933,13 +932,18 @@ def bench_incidents(
     seed: Annotated[str, typer.Option(help="Draws the clips' traffic; the figures on record "
                                            "are the default's, so tune the rules on another")]
     = "incidents",
+    lead_in: Annotated[float, typer.Option(min=0, help="Seconds of ordinary traffic before the "
+                                                      "incident (the tracker learns the lanes)")]
+    = 60,
 ) -> None:
     """Incident alarms on rendered clips with scripted incidents (stalled vehicle, wrong way,
     crash, congestion) and without: recall within 3 min, and false alarms per camera-hour."""
     from analytics.vision.bench import incident_recall
 
     detector = _bench_detector()
-    clips, count = _incident_clips(cameras, seconds, fps, seed)
+    if lead_in >= seconds:
+        fail(f"--lead-in {lead_in:g} leaves no time for the incident in a {seconds:g}-s clip")
+    clips, count = _incident_clips(cameras, seconds, fps, seed, lead_in)
     err.print(f"{count} clips of {seconds:g} s at {fps:g} frames/s, rendered as they go …")
     for line in incident_recall(detector, clips, batch, err):
         out.print(line, highlight=False, soft_wrap=True)
