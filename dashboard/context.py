@@ -30,7 +30,8 @@ class Context:
     def from_settings(cls, settings: Settings) -> Context:
         policy = load_policy()
         return cls(api=CityApi(settings.api_base_url), tz=settings.display_tz, policy=policy,
-                   sensor_stale=status.sensor_stale_after(policy, settings.sensor_interval_s),
+                   sensor_stale=status.sensor_stale_after(policy, settings.sensor_interval_s,
+                                                          settings.scenario_speed),
                    camera_stale=status.camera_stale_after(policy, settings.camera_fps,
                                                           settings.scenario_speed),
                    scenario_speed=settings.scenario_speed,

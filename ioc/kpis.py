@@ -238,8 +238,10 @@ DEFINITIONS: dict[str, Definition] = {d.key: d for d in (
     Definition(
         "sensors_online_pct", "%", "Cảm biến trực tuyến", "Sensors online", "now",
         "Share of the city's sensors whose latest reading is no older than 3 reporting "
-        "intervals (scenario time).",
-        "Tỷ lệ cảm biến có số đo mới nhất không cũ hơn 3 chu kỳ gửi."),
+        "intervals, at least a minute, plus the stream's lateness (30 s, or 5 s of wall time "
+        "at a sped-up scenario's speed): offline here when its offline alarm is raised.",
+        "Tỷ lệ cảm biến có số đo mới nhất không cũ hơn 3 chu kỳ gửi (ít nhất 1 phút), cộng "
+        "độ trễ của luồng dữ liệu (30 giây, hoặc 5 giây thực khi kịch bản chạy nhanh)."),
     Definition(
         "alarms_standing", "alarms", "Cảnh báo đang chờ", "Standing alarms", "now",
         "Sensor, camera and system alarms not back to normal yet (ISA-18.2: unacknowledged, "
@@ -259,9 +261,10 @@ DEFINITIONS: dict[str, Definition] = {d.key: d for d in (
     Definition(
         "cameras_online_pct", "%", "Camera trực tuyến", "Cameras online", "now",
         "Share of the city's cameras whose latest frame is no older than the policy's limit "
-        "(60 s, or 3 frames at a sped-up scenario's frame spacing).",
+        "(60 s, or 3 frames at a sped-up scenario's frame spacing, and never under 5 s of "
+        "wall time).",
         "Tỷ lệ camera có khung hình mới nhất không cũ hơn giới hạn (60 giây, hoặc 3 khung "
-        "hình khi kịch bản chạy nhanh)."),
+        "hình khi kịch bản chạy nhanh, và không dưới 5 giây thực)."),
 )}
 
 

@@ -3,7 +3,9 @@ camera counts as offline, and what a reading says (ok, warning, alarm) against t
 thresholds. Pure.
 
 Staleness is judged on the stream's clock: readings and frames are stamped by the scenario
-clock, so "silent for three intervals" is three scenario intervals at any scenario speed.
+clock, so "silent for three intervals" is three scenario intervals at any scenario speed. A
+message still on its way is not silence: the limits judged at the stream's `now` allow the
+stream's lateness (ioc.clock), which on a sped-up clock is seconds of wall time, not scenario time.
 """
 
 from __future__ import annotations
@@ -12,22 +14,37 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from ioc.aqi import BREAKPOINTS, aqi_band, aqi_from
+from ioc.clock import LATENESS_WALL, lateness
 from ioc.policy import Policy, WaterLevel
 
 Status = Literal["ok", "warning", "alarm", "unknown", "offline"]
 _AQI_STATUS = {"good": "ok", "moderate": "ok", "poor": "warning"}  # worse bands: alarm
 
 
-def sensor_stale_after(policy: Policy, sensor_interval_s: float) -> timedelta:
-    """A sensor silent this long (scenario time) is offline."""
-    return timedelta(seconds=policy.sensor_stale_intervals * sensor_interval_s)
+SENSOR_MIN_SILENCE = timedelta(seconds=60)  # never call a sensor offline over one late reading
+
+
+def sensor_silence_limit(policy: Policy, sensor_interval_s: float) -> timedelta:
+    """How long a sensor may be silent (scenario time) before it is offline, judged at the
+    stream's silence horizon as the offline alarm is."""
+    return max(SENSOR_MIN_SILENCE,
+               timedelta(seconds=policy.sensor_stale_intervals * sensor_interval_s))
+
+
+def sensor_stale_after(policy: Policy, sensor_interval_s: float,
+                       scenario_speed: float = 1.0) -> timedelta:
+    """The same limit judged at the stream's `now` (the KPIs, the map): plus the lateness the
+    horizon lies behind it, so a sensor is offline on the wall when its alarm says so."""
+    return sensor_silence_limit(policy, sensor_interval_s) + lateness(scenario_speed)
 
 
 def camera_stale_after(policy: Policy, camera_fps: float, scenario_speed: float) -> timedelta:
     """A camera silent this long (scenario time) is offline: the policy's limit, or three
-    frames when a sped-up scenario spaces its frames further apart than that."""
+    frames when a sped-up scenario spaces its frames further apart than that, and never less
+    than a frame may take through the pipeline in wall time."""
     frame_period_s = scenario_speed / camera_fps if camera_fps else 0.0
-    return timedelta(seconds=max(policy.camera_stale_s, 3 * frame_period_s))
+    return timedelta(seconds=max(policy.camera_stale_s, 3 * frame_period_s,
+                                 LATENESS_WALL.total_seconds() * scenario_speed))
 
 
 CAMERA_STALE_FACTOR = 3  # a camera is stale up to 3 times its limit, offline beyond

@@ -19,7 +19,7 @@ from analytics.sensors.rules import (
     ThresholdDetector,
     Transition,
 )
-from ioc import aqi
+from ioc import aqi, status
 from ioc.events import SENSOR_UNITS, Alarm, AlarmAction, SensorKind, SensorReading, Severity
 from ioc.policy import Policy
 from ioc.sensors import Sensor
@@ -27,7 +27,6 @@ from ioc.sensors import Sensor
 logger = logging.getLogger(__name__)
 
 ALARM_EVENT_NAMESPACE = uuid.UUID("c41d7e2a-95b3-4f0e-8a6d-1b2e3f4a5c6d")
-MIN_STALE = timedelta(seconds=60)  # never call a sensor offline over one late reading
 HOUR = timedelta(hours=1)
 PM_KINDS = (SensorKind.PM25, SensorKind.PM10)
 
@@ -74,9 +73,7 @@ class SensorDetectors:
                      if rules.rate else None)
         self.stuck = (StuckDetector(rules.stuck_after_s, (sid, StuckDetector.ALARM_TYPE)
                                     in is_open) if rules.stuck_after_s else None)
-        stale = max(MIN_STALE, timedelta(seconds=policy.sensor_stale_intervals
-                                         * sensor.interval_s))
-        self.offline = OfflineDetector(stale, restored.last_seen.get(sid),
+        self.offline = OfflineDetector(status.sensor_silence_limit(policy, sensor.interval_s), restored.last_seen.get(sid),
                                        (sid, OfflineDetector.ALARM_TYPE) in is_open)
         self.aqi = (ThresholdDetector(policy.aqi, "", level_of(policy.aqi))
                     if sensor.kind in PM_KINDS else None)

@@ -189,8 +189,9 @@ def test_a_camera_that_stops_sending_turns_offline_without_a_reload(page: Page, 
     page.goto(f"{city.dashboard_url}/cameras")
     expect(page.locator(f".cam-tile[data-camera-id='{CAMERA}']")).to_be_visible()
     page.evaluate("window.__sameDocument = true")
-    # One frame, stamped 5 scenario minutes ahead (10 s at the city's 30x): live until it is a
-    # minute old on the city's clock, stale to three minutes, then offline.
+    # One frame, stamped 5 scenario minutes ahead (10 s at the city's 30x): live until it is
+    # 150 s old on the city's clock (5 s of wall time on the way), stale to 3 times that, then
+    # offline: 25 s of wall time in all.
     publisher = publisher_for(city)
     frame = ev.CameraFrame(ts=city_now(city) + timedelta(minutes=5), camera_id=SILENT, seq=1,
                            width=640, height=360)

@@ -53,8 +53,8 @@ def test_a_camera_that_never_sent_a_frame_is_offline():
 def test_the_limit_is_the_kpis_own_and_follows_the_scenario_speed():
     policy = load_policy()
     assert camera_stale_after(policy, 1.0, 1.0) == timedelta(seconds=policy.camera_stale_s)
-    # at 60x, 1 frame/s of camera time is a frame every 60 scenario seconds: 3 frames
-    assert camera_stale_after(policy, 1.0, 60.0) == timedelta(seconds=180)
+    # at 60x, a frame every 4 s of camera time is one every 240 scenario seconds: 3 frames
+    assert camera_stale_after(policy, 0.25, 60.0) == timedelta(seconds=720)
 
 
 def test_an_answer_without_a_status_is_judged_by_the_cameras_online_rule():

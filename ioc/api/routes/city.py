@@ -67,7 +67,7 @@ def get_kpis(db: ViewDbDep, clock: ViewClockDep, settings: SettingsDep,
                   if replay else settings.sensor_interval_s)
     values = kpis.compute(
         inputs, now, window_start=span.start, day_start=day_start,
-        sensor_stale=status.sensor_stale_after(policy, interval_s),
+        sensor_stale=status.sensor_stale_after(policy, interval_s, settings.scenario_speed),
         camera_stale=status.camera_stale_after(policy, settings.camera_fps,
                                                settings.scenario_speed),
         water=policy.water_level, window=span.label, tz=settings.display_tz,
